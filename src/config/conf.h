@@ -1,0 +1,126 @@
+/* src/config/conf.h: the configuration, parsed from one text file (with
+ * include) into an immutable, reference-counted snapshot. */
+#ifndef WK_CONFIG_CONF_H
+#define WK_CONFIG_CONF_H
+
+#include "core/wk.h"
+
+#include <sys/socket.h>
+#include <stdio.h>
+
+/* One `listen` address. */
+struct wk_listen {
+	struct sockaddr_storage addr; /* port filled in */
+	socklen_t addrlen;
+	char *text;		      /* as written, for logs */
+};
+
+/* One client access rule: allow|deny CIDR. First match wins. */
+struct wk_acl_rule {
+	bool allow;
+	int family;	  /* AF_INET or AF_INET6 */
+	uint8_t addr[16]; /* network address (4 bytes used for AF_INET) */
+	unsigned prefix;  /* 0..32 or 0..128 */
+};
+
+enum wk_log_level {
+	WK_LOG_ERR = 0, /* errors */
+	WK_LOG_WARN,	/* warnings */
+	WK_LOG_NOTICE,	/* normal but significant */
+	WK_LOG_INFO,	/* informational */
+	WK_LOG_DEBUG,	/* debugging */
+	WK_LOG_LEVEL_COUNT
+};
+
+enum wk_access_format {
+	WK_ACCESS_TEXT = 0, /* one space-separated line per request */
+	WK_ACCESS_JSON,	    /* one JSON object per line */
+	WK_ACCESS_FORMAT_COUNT
+};
+
+struct wk_config {
+	int refcnt;		/* atomic; see wk_conf_ref/unref */
+	char *path;		/* file it came from, NULL for built-in defaults */
+
+	struct wk_listen *listens;
+	size_t n_listens;
+
+	/* Client access rules. When n_acl == 0, only loopback clients
+	 * (127.0.0.0/8, ::1, ::ffff:127.0.0.0/104) are allowed. A client that
+	 * matches no rule is denied. */
+	struct wk_acl_rule *acl;
+	size_t n_acl;
+
+	unsigned workers;	/* 0: one per online CPU */
+	char *state_dir;	/* NULL: $XDG_STATE_HOME/wicket or ~/.local/state/wicket */
+	char *via_name;		/* pseudonym in Via (default "wicket") */
+
+	struct {
+		unsigned connect_ms;	       /* upstream TCP connect (default 10 s) */
+		unsigned header_read_ms;       /* whole request head from its first byte (default 30 s) */
+		unsigned keepalive_ms;	       /* idle client between requests (default 60 s) */
+		unsigned upstream_response_ms; /* waiting for response bytes (default 60 s) */
+		unsigned tunnel_idle_ms;       /* CONNECT/Upgrade with no traffic (default 600 s) */
+		unsigned shutdown_ms;	       /* SIGTERM drain bound (default 10 s) */
+		unsigned pool_idle_ms;	       /* idle pooled upstream connection (default 30 s) */
+	} timeout;
+
+	struct {
+		size_t request_line;  /* bytes (default 8192) -> 414 */
+		size_t header_bytes;  /* bytes of a head (default 65536) -> 431 */
+		size_t header_count;  /* fields (default 100) -> 431 */
+		size_t connections;   /* open client connections (default 10000) */
+	} limit;
+
+	struct {
+		enum wk_log_level level;     /* default notice */
+		char *error_target;	     /* "stderr" (default), "syslog" or a file path */
+		char *access_path;	     /* NULL: no access log; "-": stdout */
+		enum wk_access_format access_format;
+	} log;
+};
+
+/* Command-line overrides applied after the file (or the defaults). */
+struct wk_conf_overrides {
+	const char **listens;	/* --listen ADDR:PORT, replaces every listen */
+	size_t n_listens;
+	const char *state_dir;	/* --state-dir DIR */
+};
+
+/* Returns a new config with the built-in defaults (listen 127.0.0.1:3128). */
+struct wk_config *wk_conf_defaults(void);
+
+/* Parses path (following includes). On success returns a config with
+ * refcnt 1. On failure writes every error as "file:line:col: error: msg\n"
+ * to errs and returns NULL. ov may be NULL. */
+struct wk_config *wk_conf_load(const char *path,
+    const struct wk_conf_overrides *ov, FILE *errs);
+
+/* Same, from text in memory; name is used in messages (tests, fuzzing).
+ * include is resolved relative to the current directory. */
+struct wk_config *wk_conf_parse_string(const char *name, const char *text,
+    size_t len, const struct wk_conf_overrides *ov, FILE *errs);
+
+/* Applies overrides to a config (used with wk_conf_defaults()). Returns 0,
+ * or -1 with a message in err. */
+int wk_conf_apply_overrides(struct wk_config *c,
+    const struct wk_conf_overrides *ov, char *err, size_t errlen);
+
+/* Prints the normalised configuration, in the file's own syntax. */
+void wk_conf_dump(const struct wk_config *c, FILE *out);
+
+/* Parses "ADDR:PORT", "[V6]:PORT", "HOST:PORT" (HOST: localhost, or
+ * numeric) into l. Returns 0 or -1 with err. */
+int wk_conf_parse_listen(const char *s, struct wk_listen *l, char *err,
+    size_t errlen);
+
+/* True when the client address is allowed by the rules. */
+bool wk_conf_client_allowed(const struct wk_config *c,
+    const struct sockaddr *sa);
+
+struct wk_config *wk_conf_ref(struct wk_config *c);
+void wk_conf_unref(struct wk_config *c);
+
+const char *wk_log_level_name(enum wk_log_level l);
+
+#endif

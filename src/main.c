@@ -1,0 +1,447 @@
+/* src/main.c: command line, signals, configuration loading and reload, the
+ * worker threads' lifecycle. The only home of mutable globals. */
+#include "core/wk.h"
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config/conf.h"
+#include "core/alloc.h"
+#include "core/worker.h"
+#include "listen/listener.h"
+#include "log/log.h"
+
+#define WK_MAX_WORKERS 256
+
+struct run_opts {
+	const char *config;
+	struct wk_conf_overrides ov;
+};
+
+static struct wk_ctx g_ctx = {.conf_mu = PTHREAD_MUTEX_INITIALIZER};
+static struct run_opts g_run;
+static struct event_base *g_main_base;
+static bool g_stopping;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: wicket run [-c FILE] [--listen ADDR:PORT]... "
+	    "[--state-dir DIR]\n"
+	    "       wicket check-config [--dump] [-c] FILE\n"
+	    "       wicket --help | --version\n"
+	    "\n"
+	    "  run           start the proxy in the foreground (defaults: "
+	    "127.0.0.1:3128)\n"
+	    "  check-config  check a configuration file and exit "
+	    "(--dump prints it normalised)\n"
+	    "\n"
+	    "See wicket(1) and wicket.conf(5).\n");
+}
+
+/* Loads the configuration named on the command line, or the defaults.
+ * Errors go to errs. */
+static struct wk_config *
+load_config(FILE *errs)
+{
+	struct wk_config *c;
+	char err[256];
+
+	if (g_run.config != NULL)
+		return wk_conf_load(g_run.config, &g_run.ov, errs);
+	c = wk_conf_defaults();
+	if (wk_conf_apply_overrides(c, &g_run.ov, err, sizeof(err)) < 0) {
+		fprintf(errs, "wicket: %s\n", err);
+		wk_conf_unref(c);
+		return NULL;
+	}
+	return c;
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			wk_log_warn("cannot raise the open file limit");
+	}
+}
+
+/* mkdir -p with mode 0700 for the parts we create. */
+static int
+make_state_dir(const char *path)
+{
+	char *p = wk_strdup(path);
+	int rc = 0;
+
+	for (char *q = p + 1; *q; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			rc = -1;
+		*q = '/';
+	}
+	if (mkdir(p, 0700) < 0 && errno != EEXIST)
+		rc = -1;
+	free(p);
+	return rc;
+}
+
+static char *
+state_dir_path(const struct wk_config *c)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+
+	if (c->state_dir != NULL)
+		return wk_strdup(c->state_dir);
+	if (x != NULL && x[0] == '/')
+		return wk_asprintf("%s/wicket", x);
+	if (home != NULL && home[0] == '/')
+		return wk_asprintf("%s/.local/state/wicket", home);
+	return wk_strdup("/var/lib/wicket");
+}
+
+static bool
+listens_equal(const struct wk_config *a, const struct wk_config *b)
+{
+	if (a->n_listens != b->n_listens)
+		return false;
+	for (size_t i = 0; i < a->n_listens; i++)
+		if (a->listens[i].addrlen != b->listens[i].addrlen ||
+		    memcmp(&a->listens[i].addr, &b->listens[i].addr,
+			a->listens[i].addrlen) != 0)
+			return false;
+	return true;
+}
+
+static void
+do_reload(void)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *errs = open_memstream(&buf, &len);
+	struct wk_config *c, *old;
+
+	wk_log_notice("reloading the configuration");
+	c = load_config(errs);
+	fclose(errs);
+	if (c == NULL) {
+		for (char *line = buf, *nl; line && *line; line = nl) {
+			nl = strchr(line, '\n');
+			if (nl != NULL)
+				*nl++ = '\0';
+			wk_log_err("%s", line);
+		}
+		wk_log_err("reload failed, keeping the running configuration");
+		free(buf);
+		return;
+	}
+	free(buf);
+	if (wk_log_configure(c) < 0) {
+		wk_log_err("cannot open the new log files; reload failed, "
+			   "keeping the running configuration");
+		wk_conf_unref(c);
+		return;
+	}
+	old = wk_ctx_get_conf(&g_ctx);
+	if (!listens_equal(old, c))
+		wk_log_warnx("listen changes take effect after a restart");
+	if (c->workers != old->workers)
+		wk_log_warnx("workers changes take effect after a restart");
+	wk_conf_unref(old);
+	wk_ctx_set_conf(&g_ctx, c);
+	for (unsigned i = 0; i < g_ctx.n_workers; i++)
+		wk_worker_command(g_ctx.workers[i], WK_WORKER_CMD_CONF);
+	wk_log_notice("configuration reloaded");
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what, (void)arg;
+	switch (sig) {
+	case SIGHUP:
+		if (!g_stopping)
+			do_reload();
+		break;
+	case SIGUSR1:
+		wk_log_notice("reopening log files");
+		wk_log_reopen();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (g_stopping) {
+			wk_log_notice("second signal: stopping now");
+			for (unsigned i = 0; i < g_ctx.n_workers; i++)
+				wk_worker_command(g_ctx.workers[i],
+				    WK_WORKER_CMD_STOP);
+		} else {
+			g_stopping = true;
+			event_base_loopexit(g_main_base, NULL);
+		}
+		break;
+	}
+}
+
+/* Joins every worker, waiting at most until deadline before forcing. */
+static void
+join_workers(const struct timespec *deadline)
+{
+	for (unsigned i = 0; i < g_ctx.n_workers; i++) {
+		struct wk_worker *w = g_ctx.workers[i];
+
+		if (pthread_timedjoin_np(w->thread, NULL, deadline) != 0) {
+			wk_log_warnx("worker %u: open requests did not finish "
+				     "in time; closing them", i);
+			wk_worker_command(w, WK_WORKER_CMD_STOP);
+			pthread_join(w->thread, NULL);
+		}
+	}
+}
+
+static int
+cmd_run(void)
+{
+	struct wk_config *c;
+	unsigned n_workers;
+	struct event *sigs[4];
+	static const int signums[4] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1};
+	char *state;
+	int rc = 0;
+
+	c = load_config(stderr);
+	if (c == NULL)
+		return 1;
+	if (wk_log_configure(c) < 0) {
+		fprintf(stderr, "wicket: cannot open the log files: %s\n",
+		    strerror(errno));
+		wk_conf_unref(c);
+		return 1;
+	}
+	wk_log_init();
+	raise_nofile();
+	signal(SIGPIPE, SIG_IGN);
+
+	state = state_dir_path(c);
+	if (make_state_dir(state) < 0)
+		wk_log_warn("cannot create the state directory %s", state);
+	free(state);
+
+	n_workers = c->workers;
+	if (n_workers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		n_workers = n > 0 ? (unsigned)WK_MIN(n, WK_MAX_WORKERS) : 1;
+	}
+	g_ctx.started = time(NULL);
+	g_ctx.conf = c;
+	g_ctx.workers = wk_calloc(n_workers, sizeof(*g_ctx.workers));
+
+	/* bind everything before starting anything: a port in use is an
+	 * error at start, not a surprise later */
+	int *fds = wk_calloc(c->n_listens ? c->n_listens : 1, sizeof(int));
+	for (unsigned i = 0; i < n_workers; i++) {
+		char err[256];
+
+		for (size_t j = 0; j < c->n_listens; j++) {
+			fds[j] = wk_listener_bind(&c->listens[j], err,
+			    sizeof(err));
+			if (fds[j] < 0) {
+				wk_log_err("%s", err);
+				while (j-- > 0)
+					close(fds[j]);
+				rc = 1;
+				goto out;
+			}
+		}
+		g_ctx.workers[i] = wk_worker_new(&g_ctx, i, fds, c->n_listens);
+		g_ctx.n_workers++;
+	}
+	for (unsigned i = 0; i < g_ctx.n_workers; i++)
+		if (wk_worker_start(g_ctx.workers[i]) < 0) {
+			wk_log_err("cannot start worker threads");
+			abort();
+		}
+	for (size_t j = 0; j < c->n_listens; j++)
+		wk_log_notice("listening on %s", c->listens[j].text);
+	wk_log_notice("ready (%u workers)", g_ctx.n_workers);
+
+	g_main_base = event_base_new();
+	for (int i = 0; i < 4; i++) {
+		sigs[i] = evsignal_new(g_main_base, signums[i], signal_cb, NULL);
+		evsignal_add(sigs[i], NULL);
+	}
+	event_base_dispatch(g_main_base);
+
+	/* SIGTERM: stop accepting, let open requests finish within a bound */
+	{
+		struct wk_config *cur = wk_ctx_get_conf(&g_ctx);
+		unsigned ms = cur->timeout.shutdown_ms;
+		struct timespec deadline;
+
+		wk_conf_unref(cur);
+		wk_log_notice("shutting down (waiting up to %u ms for open "
+			      "requests)", ms);
+		__atomic_store_n(&g_ctx.draining, true, __ATOMIC_RELAXED);
+		for (unsigned i = 0; i < g_ctx.n_workers; i++)
+			wk_worker_command(g_ctx.workers[i],
+			    WK_WORKER_CMD_DRAIN);
+		clock_gettime(CLOCK_REALTIME, &deadline);
+		deadline.tv_sec += ms / 1000;
+		deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+		if (deadline.tv_nsec >= 1000000000) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000;
+		}
+		join_workers(&deadline);
+	}
+	for (int i = 0; i < 4; i++)
+		event_free(sigs[i]);
+	event_base_free(g_main_base);
+	wk_log_notice("stopped");
+out:
+	for (unsigned i = 0; i < g_ctx.n_workers; i++)
+		wk_worker_free(g_ctx.workers[i]);
+	free(g_ctx.workers);
+	free(fds);
+	wk_log_shutdown();
+	wk_conf_unref(g_ctx.conf);
+	free(g_run.ov.listens);
+	libevent_global_shutdown();
+	return rc;
+}
+
+static int
+cmd_check_config(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"dump", no_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *path = NULL;
+	bool dump = false;
+	struct wk_config *c;
+	int o;
+
+	while ((o = getopt_long(argc, argv, "c:dh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			dump = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc && path == NULL)
+		path = argv[optind++];
+	if (path == NULL || optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+	c = wk_conf_load(path, NULL, stderr);
+	if (c == NULL)
+		return 1;
+	if (dump)
+		wk_conf_dump(c, stdout);
+	wk_conf_unref(c);
+	return 0;
+}
+
+static int
+parse_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"listen", required_argument, NULL, 'l'},
+	    {"state-dir", required_argument, NULL, 's'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	int o;
+
+	g_run.ov.listens = wk_calloc((size_t)argc, sizeof(char *));
+	while ((o = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			g_run.config = optarg;
+			break;
+		case 'l':
+			g_run.ov.listens[g_run.ov.n_listens++] = optarg;
+			break;
+		case 's':
+			g_run.ov.state_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "wicket: unexpected argument '%s'\n",
+		    argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+	int rc;
+
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 ||
+	    strcmp(cmd, "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("wicket %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(cmd, "run") == 0) {
+		rc = parse_run(argc - 1, argv + 1);
+		if (rc >= 0) {
+			free(g_run.ov.listens);
+			return rc;
+		}
+		return cmd_run();
+	}
+	if (strcmp(cmd, "check-config") == 0)
+		return cmd_check_config(argc - 1, argv + 1);
+	fprintf(stderr, "wicket: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,975 @@
+/* src/proto/http_front.c: the HTTP/1.1 engine. One request at a time per
+ * client connection: pipelined requests wait in the input buffer and are
+ * answered in order. Bodies stream with back-pressure in both directions;
+ * chunked framing is validated as it passes (never buffered whole). */
+#include "core/wk.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "admin/status.h"
+#include "config/conf.h"
+#include "core/alloc.h"
+#include "core/bug.h"
+#include "core/worker.h"
+#include "log/log.h"
+#include "proto/http_front.h"
+#include "proto/http_parse.h"
+#include "proto/http_rewrite.h"
+#include "sess/errpage.h"
+#include "sess/relay.h"
+#include "sess/session.h"
+#include "upstream/connector.h"
+#include "upstream/pool.h"
+
+#define BODY_HIGH (512u * 1024) /* pause the source past this much queued */
+#define BODY_LOW (128u * 1024)	/* resume when the sink drains to this */
+#define READ_MAX (256 * 1024)	/* bytes per read(2) */
+#define RESP_MAX_LINE 16384
+#define RESP_MAX_HEAD (256u * 1024)
+#define LINGER_MS 2000 /* read and discard after an error response */
+
+static void http_read_head(struct wk_sess *s);
+static void http_move_req_body(struct wk_sess *s);
+static void http_move_resp_body(struct wk_sess *s);
+static void http_up_read_cb(struct bufferevent *bev, void *arg);
+static void http_up_write_cb(struct bufferevent *bev, void *arg);
+static void http_up_event_cb(struct bufferevent *bev, short what, void *arg);
+static void http_forward(struct wk_sess *s);
+
+static uint64_t
+wall_us(void)
+{
+	struct timeval tv;
+
+	gettimeofday(&tv, NULL);
+	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+}
+
+static const char *
+via_name(struct wk_sess *s)
+{
+	return s->conf->via_name ? s->conf->via_name : "wicket";
+}
+
+static char *
+str_dup(struct wk_str v)
+{
+	return wk_strndup(v.p, v.len);
+}
+
+/* --- closing ------------------------------------------------------------ */
+
+/* Output flushed: send FIN, then read and discard for a while so the client
+ * sees our response instead of a reset (nginx lingering close). */
+static void
+http_closing_flushed(struct wk_sess *s)
+{
+	if (s->lingering)
+		return;
+	if (s->cli_eof) {
+		wk_sess_close(s, s->req.reason ? s->req.reason : "closed");
+		return;
+	}
+	s->lingering = true;
+	shutdown(s->cli_fd, SHUT_WR);
+	bufferevent_enable(s->cli, EV_READ);
+	wk_sess_timer(s, LINGER_MS);
+}
+
+/* Finishes the current request and closes once the output is written. */
+static void
+http_close_after_flush(struct wk_sess *s, const char *reason)
+{
+	wk_sess_end_request(s, reason);
+	wk_sess_drop_upstream(s, false);
+	wk_sess_set_state(s, WK_SESS_ST_CLOSING);
+	wk_sess_timer(s, s->conf->timeout.upstream_response_ms);
+	s->req.reason = reason;
+	if (evbuffer_get_length(bufferevent_get_output(s->cli)) == 0)
+		http_closing_flushed(s);
+}
+
+/* Waits for the next request on a kept-alive connection. */
+static void
+http_next_request(struct wk_sess *s)
+{
+	struct wk_config *c = wk_worker_conf(s->w);
+
+	if (c != s->conf) {
+		wk_conf_unref(s->conf);
+		s->conf = wk_conf_ref(c);
+	}
+	wk_sess_set_state(s, WK_SESS_ST_HEAD);
+	s->head_started = false;
+	s->requests++;
+	if (s->cli_paused) {
+		s->cli_paused = false;
+	}
+	bufferevent_enable(s->cli, EV_READ);
+	wk_sess_timer(s, s->conf->timeout.keepalive_ms);
+	/* a pipelined request already waiting is read from a fresh callback,
+	 * so a long pipeline never deepens the stack */
+	if (evbuffer_get_length(bufferevent_get_input(s->cli)) > 0)
+		bufferevent_trigger(s->cli, EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+/* Sends an error of our own for the current request. keep is honoured only
+ * when nothing of the request is left unread. */
+static void
+http_error(struct wk_sess *s, int status, const char *code, bool keep,
+    const char *fmt, ...) WK_PRINTF(5, 6);
+
+static void
+http_error(struct wk_sess *s, int status, const char *code, bool keep,
+    const char *fmt, ...)
+{
+	struct wk_req *r = &s->req;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+
+	keep = keep && r->keep_alive && r->body_done && !s->w->draining &&
+	    !s->cli_eof;
+	r->status = status;
+	r->bytes_out += wk_errpage_write(bufferevent_get_output(s->cli),
+	    status, code, msg, keep, r->client_http10, via_name(s));
+	wk_log_info("sess %llu: %s %s: %d %s", (unsigned long long)s->id,
+	    r->method ? r->method : "-", r->target ? r->target : "-", status,
+	    msg);
+	wk_sess_drop_upstream(s, false);
+	if (!keep) {
+		http_close_after_flush(s, code);
+		return;
+	}
+	r->reason = code;
+	wk_sess_end_request(s, code);
+	http_next_request(s);
+}
+
+/* --- the client side --------------------------------------------------- */
+
+static void
+http_cli_read(struct wk_sess *s)
+{
+	switch (s->state) {
+	case WK_SESS_ST_HEAD:
+		http_read_head(s);
+		break;
+	case WK_SESS_ST_FORWARD:
+		if (!s->req.body_done && s->up != NULL)
+			http_move_req_body(s);
+		break;
+	case WK_SESS_ST_CLOSING:
+		evbuffer_drain(bufferevent_get_input(s->cli),
+		    evbuffer_get_length(bufferevent_get_input(s->cli)));
+		break;
+	default:
+		/* CONNECT, LOCAL: the bytes wait for their turn */
+		break;
+	}
+}
+
+static void
+http_cli_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)bev;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	s->last_active_ms = wk_sess_now_ms(s);
+	http_cli_read(s);
+	wk_sess_leave(s);
+}
+
+static void
+http_cli_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct wk_sess *s = arg;
+	struct evbuffer *out = bufferevent_get_output(bev);
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	s->last_active_ms = wk_sess_now_ms(s);
+	switch (s->state) {
+	case WK_SESS_ST_FORWARD:
+		if (s->up_paused && s->up != NULL) {
+			s->up_paused = false;
+			bufferevent_enable(s->up, EV_READ);
+			http_move_resp_body(s);
+		}
+		break;
+	case WK_SESS_ST_CLOSING:
+		if (evbuffer_get_length(out) == 0)
+			http_closing_flushed(s);
+		break;
+	default:
+		break;
+	}
+	wk_sess_leave(s);
+}
+
+static void
+http_cli_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)bev;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (what & BEV_EVENT_EOF) {
+		s->cli_eof = true;
+		switch (s->state) {
+		case WK_SESS_ST_HEAD:
+			wk_sess_close(s, s->head_started ?
+				"client closed during the request head" :
+				"client closed");
+			break;
+		case WK_SESS_ST_FORWARD:
+			/* a client may half-close after its request: the
+			 * response still goes out, then we close */
+			if (!s->req.body_done)
+				wk_sess_close(s,
+				    "client closed during the request body");
+			break;
+		case WK_SESS_ST_CLOSING:
+			if (s->lingering)
+				wk_sess_close(s, s->req.reason ? s->req.reason :
+								 "closed");
+			break;
+		default:
+			break;
+		}
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		wk_sess_close(s, "client not reading");
+	} else {
+		wk_sess_close(s, "client connection error");
+	}
+	wk_sess_leave(s);
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+static bool
+is_our_address(struct wk_sess *s, const struct wk_http_head *h)
+{
+	char host[256];
+
+	if (h->host.len == 0 || h->host.len >= sizeof(host))
+		return false;
+	memcpy(host, h->host.p, h->host.len);
+	host[h->host.len] = '\0';
+	for (size_t i = 0; i < s->conf->n_listens; i++) {
+		const struct wk_listen *l = &s->conf->listens[i];
+		char a[WK_ADDRSTRLEN];
+		uint16_t port;
+
+		wk_addr_str((const struct sockaddr *)&l->addr, a, sizeof(a));
+		port = l->addr.ss_family == AF_INET6 ?
+		    ntohs(((const struct sockaddr_in6 *)&l->addr)->sin6_port) :
+		    ntohs(((const struct sockaddr_in *)&l->addr)->sin_port);
+		if (port != h->port)
+			continue;
+		/* a is "ip:port" or "[ip]:port" */
+		char *colon = strrchr(a, ':');
+		*colon = '\0';
+		const char *ip = a[0] == '[' ? a + 1 : a;
+		if (a[0] == '[')
+			colon[-1] = '\0';
+		if (strcasecmp(ip, host) == 0 ||
+		    (strcasecmp(host, "localhost") == 0 &&
+			strncmp(ip, "127.", 4) == 0))
+			return true;
+	}
+	return false;
+}
+
+static void
+http_local(struct wk_sess *s, const struct wk_http_head *h)
+{
+	struct wk_req *r = &s->req;
+	size_t written = 0;
+	bool keep = r->keep_alive && r->body == WK_HTTP_BODY_NONE &&
+	    !s->w->draining;
+	struct wk_str path = h->target;
+	bool slash = false;
+
+	if (h->target_form == WK_HTTP_TARGET_ABSOLUTE)
+		path = wk_http_target_path(h->target, &slash);
+	if (slash && path.len == 0)
+		path.p = "/", path.len = 1;
+	r->status = wk_status_respond(s->w, r->method, path.p, path.len,
+	    bufferevent_get_output(s->cli), keep, r->client_http10,
+	    via_name(s), &written);
+	r->bytes_out += written;
+	evbuffer_drain(bufferevent_get_input(s->cli), h->head_len);
+	r->body_done = true;
+	if (!keep) {
+		http_close_after_flush(s, "local page");
+		return;
+	}
+	wk_sess_end_request(s, "local page");
+	http_next_request(s);
+}
+
+/* Sets up a request from its parsed head. Returns false when an error
+ * response was sent instead. */
+static bool
+http_setup_request(struct wk_sess *s, const struct wk_http_head *h)
+{
+	struct wk_req *r = &s->req;
+	bool ka;
+
+	r->start_us = wall_us();
+	r->method = str_dup(h->method);
+	r->target = str_dup(h->target);
+	r->client_http10 = h->version_minor == 0;
+	ka = r->client_http10 ? (h->conn & WK_HTTP_CONN_KEEPALIVE) != 0 :
+				(h->conn & WK_HTTP_CONN_CLOSE) == 0;
+	r->keep_alive = ka && !s->w->draining;
+	r->is_head = strcmp(r->method, "HEAD") == 0;
+	r->is_connect = h->target_form == WK_HTTP_TARGET_AUTHORITY;
+	r->body = h->body;
+	r->body_left = h->content_length;
+	r->body_done = h->body == WK_HTTP_BODY_NONE ||
+	    (h->body == WK_HTTP_BODY_LENGTH && h->content_length == 0);
+	r->bytes_in = h->head_len;
+	memset(&r->chunk, 0, sizeof(r->chunk));
+	__atomic_add_fetch(&s->w->ctx->stats.requests, 1, __ATOMIC_RELAXED);
+	return true;
+}
+
+static void
+http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
+{
+	struct wk_req *r = &s->req;
+	struct evbuffer *in = bufferevent_get_input(s->cli);
+
+	wk_sess_timer(s, 0);
+	http_setup_request(s, h);
+
+	if (!wk_conf_client_allowed(s->conf,
+		(const struct sockaddr *)&s->cli_addr)) {
+		evbuffer_drain(in, h->head_len);
+		http_error(s, 403, "forbidden", false,
+		    "client %s is not allowed to use this proxy", s->cli_str);
+		return;
+	}
+	if (h->target_form == WK_HTTP_TARGET_ORIGIN ||
+	    h->target_form == WK_HTTP_TARGET_ASTERISK) {
+		http_local(s, h);
+		return;
+	}
+	if (h->target_form == WK_HTTP_TARGET_ABSOLUTE) {
+		if (h->scheme.len != 4 || strncasecmp(h->scheme.p, "http", 4)) {
+			evbuffer_drain(in, h->head_len);
+			http_error(s, 501, "scheme", false,
+			    "the %.*s scheme is not supported (yet)",
+			    (int)WK_MIN(h->scheme.len, 16), h->scheme.p);
+			return;
+		}
+		if (is_our_address(s, h)) {
+			http_local(s, h);
+			return;
+		}
+	}
+	r->host = str_dup(h->host);
+	r->port = h->port;
+	r->key = wk_asprintf("%s:%u", r->host, r->port);
+
+	if (!r->is_connect) {
+		struct evbuffer *tmp = evbuffer_new();
+		struct wk_req_rewrite o = {
+		    .via = via_name(s),
+		    .absolute = false,
+		    .upgrade = (h->conn & WK_HTTP_CONN_UPGRADE) &&
+			h->has_upgrade,
+		};
+
+		r->upgrade = o.upgrade;
+		wk_http_write_request(tmp, h, &o);
+		r->out_head_len = evbuffer_get_length(tmp);
+		r->out_head = wk_malloc(r->out_head_len);
+		evbuffer_remove(tmp, r->out_head, r->out_head_len);
+		evbuffer_free(tmp);
+	}
+	evbuffer_drain(in, h->head_len);
+	http_forward(s);
+}
+
+static void
+http_read_head(struct wk_sess *s)
+{
+	struct evbuffer *in = bufferevent_get_input(s->cli);
+	size_t len = evbuffer_get_length(in);
+	struct wk_http_limits lim;
+	struct wk_http_head h;
+	enum wk_http_err err = WK_HTTP_OK;
+	const char *p;
+	int res;
+
+	if (len == 0)
+		return;
+	if (!s->head_started) {
+		/* the bound runs from the first byte and is never restarted */
+		s->head_started = true;
+		wk_sess_timer(s, s->conf->timeout.header_read_ms);
+	}
+	lim.max_line = s->conf->limit.request_line;
+	lim.max_head = s->conf->limit.header_bytes;
+	lim.max_fields = WK_MIN(s->conf->limit.header_count,
+	    (size_t)WK_HTTP_MAX_FIELDS);
+	len = WK_MIN(len, lim.max_head + 4);
+	p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+	res = wk_http_parse_request(p, len, &lim, &h, &err);
+	if (res == WK_PARSE_NEED_MORE)
+		return;
+	if (res == WK_PARSE_ERROR) {
+		static const char *const codes[] = {
+		    [400] = "bad-request", [414] = "uri-too-long",
+		    [431] = "header-too-large", [501] = "te-unsupported",
+		    [505] = "version"};
+		int st = wk_http_err_status(err);
+		const char *code = st < (int)WK_ARRAY_LEN(codes) && codes[st] ?
+		    codes[st] : "bad-request";
+
+		s->req.start_us = wall_us();
+		s->req.method = wk_strdup("-");
+		s->req.target = wk_strdup("-");
+		s->req.bytes_in = evbuffer_get_length(in);
+		/* after a framing error nothing on this connection can be
+		 * trusted: answer and close */
+		evbuffer_drain(in, evbuffer_get_length(in));
+		http_error(s, st, code, false, "%s", wk_http_err_str(err));
+		return;
+	}
+	http_handle_head(s, &h);
+}
+
+/* --- upstream -------------------------------------------------------------*/
+
+static void
+http_up_connected(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	struct bufferevent *up = s->up;
+
+	wk_addr_str((struct sockaddr *)&s->up_addr, r->upstream,
+	    sizeof(r->upstream));
+	bufferevent_set_max_single_read(up, READ_MAX);
+	bufferevent_set_max_single_write(up, READ_MAX);
+	bufferevent_setwatermark(up, EV_WRITE, BODY_LOW, 0);
+	bufferevent_setwatermark(up, EV_READ, 0, RESP_MAX_HEAD + READ_MAX);
+	bufferevent_set_timeouts(up, NULL, NULL);
+
+	if (r->is_connect) {
+		static const char ok[] =
+		    "HTTP/1.1 200 Connection established\r\n\r\n";
+		evbuffer_add(bufferevent_get_output(s->cli), ok,
+		    sizeof(ok) - 1);
+		r->status = 200;
+		r->bytes_out += sizeof(ok) - 1;
+		r->body_done = true;
+		wk_relay_start(s);
+		return;
+	}
+	bufferevent_setcb(up, http_up_read_cb, http_up_write_cb,
+	    http_up_event_cb, s);
+	bufferevent_enable(up, EV_READ | EV_WRITE);
+	wk_sess_set_state(s, WK_SESS_ST_FORWARD);
+	r->resp = WK_RESP_HEAD;
+	evbuffer_add(bufferevent_get_output(up), r->out_head, r->out_head_len);
+	s->idle_ms = s->conf->timeout.upstream_response_ms;
+	s->last_active_ms = wk_sess_now_ms(s);
+	wk_sess_timer(s, s->idle_ms);
+	if (!r->body_done)
+		http_move_req_body(s);
+}
+
+static void
+http_connect_cb(struct bufferevent *bev, enum wk_conn_err err,
+    const struct sockaddr *peer, void *arg)
+{
+	struct wk_sess *s = arg;
+	struct wk_req *r = &s->req;
+	bool outer;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	s->connecting = NULL;
+	/* this may run inside wk_connect_start, already in a callback */
+	outer = !s->in_callback;
+	if (outer)
+		wk_sess_enter(s);
+	if (err != WK_CONN_OK) {
+		int st = err == WK_CONN_TIMEOUT || err == WK_CONN_DNS_TIMEOUT ?
+		    504 : 502;
+		const char *code = err == WK_CONN_DNS ? "dns" :
+		    err == WK_CONN_DNS_TIMEOUT	      ? "dns-timeout" :
+		    err == WK_CONN_REFUSED	      ? "refused" :
+		    err == WK_CONN_UNREACH	      ? "unreachable" :
+		    err == WK_CONN_TIMEOUT	      ? "timeout" :
+							"connect";
+
+		http_error(s, st, code, !r->is_connect, "%s:%u: %s", r->host,
+		    r->port, wk_conn_err_str(err));
+	} else {
+		s->up = bev;
+		memcpy(&s->up_addr, peer,
+		    peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+						  sizeof(struct sockaddr_in));
+		r->up_reused = false;
+		http_up_connected(s);
+	}
+	if (outer)
+		wk_sess_leave(s);
+}
+
+static void
+http_forward(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	struct bufferevent *bev;
+
+	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
+	if (!r->is_connect && !r->retried &&
+	    (bev = wk_pool_take(s->w->pool, r->key, &s->up_addr)) != NULL) {
+		s->up = bev;
+		r->up_reused = true;
+		http_up_connected(s);
+		return;
+	}
+	s->connecting = wk_connect_start(s->w, r->host, r->port,
+	    s->conf->timeout.connect_ms, http_connect_cb, s);
+}
+
+/* Moves request body bytes from the client to the upstream. */
+static void
+http_move_req_body(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	struct evbuffer *in = bufferevent_get_input(s->cli);
+	struct evbuffer *out = bufferevent_get_output(s->up);
+
+	while (!r->body_done) {
+		size_t avail = evbuffer_get_length(in), n = 0;
+
+		if (avail == 0)
+			break;
+		if (r->body == WK_HTTP_BODY_LENGTH) {
+			n = (size_t)WK_MIN((uint64_t)avail, r->body_left);
+			r->body_left -= n;
+			if (r->body_left == 0)
+				r->body_done = true;
+		} else {
+			struct evbuffer_iovec v[16];
+			int nv = evbuffer_peek(in, -1, NULL, v, 16);
+			enum wk_http_err err = WK_HTTP_OK;
+
+			for (int i = 0; i < nv && i < 16; i++) {
+				size_t used = 0;
+				int res = wk_chunk_scan(&r->chunk, v[i].iov_base,
+				    v[i].iov_len, &used, &err);
+
+				n += used;
+				if (res == WK_PARSE_DONE) {
+					r->body_done = true;
+					break;
+				}
+				if (res == WK_PARSE_ERROR) {
+					wk_log_info("sess %llu: bad chunked "
+						    "request body: %s",
+					    (unsigned long long)s->id,
+					    wk_http_err_str(err));
+					if (r->resp == WK_RESP_HEAD)
+						http_error(s, 400,
+						    "bad-request", false,
+						    "%s", wk_http_err_str(err));
+					else
+						wk_sess_close(s,
+						    "bad chunked request body");
+					return;
+				}
+			}
+		}
+		evbuffer_remove_buffer(in, out, n);
+		r->bytes_in += n;
+		r->body_started = true;
+		if (n < avail && !r->body_done)
+			continue; /* more iovecs to scan */
+		break;
+	}
+	if (!r->body_done && evbuffer_get_length(out) >= BODY_HIGH) {
+		bufferevent_disable(s->cli, EV_READ);
+		s->cli_paused = true;
+	}
+}
+
+static void
+http_resp_dechunk_cb(void *arg, const char *p, size_t n)
+{
+	struct wk_sess *s = arg;
+
+	evbuffer_add(bufferevent_get_output(s->cli), p, n);
+	s->req.bytes_out += n;
+}
+
+static void
+http_response_done(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	bool keep_up = r->resp_keep_up && r->body_done;
+	bool keep_cli;
+
+	r->resp = WK_RESP_DONE;
+	keep_cli = r->keep_alive && r->body_done && !s->cli_eof &&
+	    !s->w->draining;
+	if (s->up != NULL &&
+	    evbuffer_get_length(bufferevent_get_input(s->up)) > 0)
+		keep_up = false; /* bytes past the response: not reusable */
+	wk_sess_drop_upstream(s, keep_up);
+	if (!keep_cli) {
+		http_close_after_flush(s, "ok");
+		return;
+	}
+	wk_sess_end_request(s, "ok");
+	http_next_request(s);
+}
+
+/* Moves response body bytes from upstream to the client. */
+static void
+http_move_resp_body(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	struct evbuffer *in = bufferevent_get_input(s->up);
+	struct evbuffer *out = bufferevent_get_output(s->cli);
+	bool done = false;
+
+	while (!done) {
+		size_t avail = evbuffer_get_length(in), n = 0;
+
+		if (avail == 0)
+			break;
+		if (r->resp_body == WK_HTTP_BODY_LENGTH) {
+			n = (size_t)WK_MIN((uint64_t)avail, r->resp_left);
+			r->resp_left -= n;
+			done = r->resp_left == 0;
+		} else if (r->resp_body == WK_HTTP_BODY_CLOSE) {
+			n = avail;
+		} else {
+			struct evbuffer_iovec v[16];
+			int nv = evbuffer_peek(in, -1, NULL, v, 16);
+			enum wk_http_err err = WK_HTTP_OK;
+
+			for (int i = 0; i < nv && i < 16; i++) {
+				size_t used = 0;
+				int res = wk_chunk_scan(&r->resp_chunk,
+				    v[i].iov_base, v[i].iov_len, &used, &err);
+
+				n += used;
+				if (res == WK_PARSE_DONE) {
+					done = true;
+					break;
+				}
+				if (res == WK_PARSE_ERROR) {
+					wk_log_info("sess %llu: bad chunked "
+						    "response from %s: %s",
+					    (unsigned long long)s->id,
+					    r->upstream, wk_http_err_str(err));
+					wk_sess_close(s,
+					    "bad chunked response");
+					return;
+				}
+			}
+		}
+		if (r->resp_dechunk) {
+			evbuffer_drain(in, n); /* data went out in the cb */
+		} else {
+			evbuffer_remove_buffer(in, out, n);
+			r->bytes_out += n;
+		}
+		if (n < avail && !done &&
+		    r->resp_body == WK_HTTP_BODY_CHUNKED)
+			continue;
+		break;
+	}
+	if (done) {
+		http_response_done(s);
+		return;
+	}
+	if (evbuffer_get_length(out) >= BODY_HIGH && !s->up_paused) {
+		bufferevent_disable(s->up, EV_READ);
+		s->up_paused = true;
+	}
+}
+
+static void
+http_start_upgrade(struct wk_sess *s)
+{
+	/* bytes already read from either side belong to the new protocol */
+	wk_relay_start(s);
+}
+
+static void
+http_read_response_head(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	struct evbuffer *in = bufferevent_get_input(s->up);
+	struct evbuffer *out = bufferevent_get_output(s->cli);
+	struct wk_http_limits lim = {RESP_MAX_LINE, RESP_MAX_HEAD,
+	    WK_HTTP_MAX_FIELDS};
+	struct wk_str method = {r->method, strlen(r->method)};
+
+	for (;;) {
+		size_t len = WK_MIN(evbuffer_get_length(in),
+		    (size_t)RESP_MAX_HEAD + 4);
+		struct wk_http_head h;
+		enum wk_http_err err = WK_HTTP_OK;
+		const char *p;
+		int res;
+
+		if (len == 0)
+			return;
+		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		res = wk_http_parse_response(p, len, &lim, method, &h, &err);
+		if (res == WK_PARSE_NEED_MORE)
+			return;
+		if (res == WK_PARSE_ERROR) {
+			http_error(s, 502, "bad-response", true,
+			    "%s sent a malformed response: %s", r->upstream,
+			    wk_http_err_str(err));
+			return;
+		}
+		s->last_active_ms = wk_sess_now_ms(s);
+		if (h.status >= 100 && h.status < 200 && h.status != 101) {
+			/* interim: relayed, except to HTTP/1.0 clients */
+			if (!r->client_http10) {
+				struct wk_resp_rewrite o = {
+				    .via = via_name(s), .keep_alive = true};
+				size_t before = evbuffer_get_length(out);
+
+				wk_http_write_response(out, &h, &o);
+				r->bytes_out += evbuffer_get_length(out) -
+				    before;
+			}
+			evbuffer_drain(in, h.head_len);
+			continue;
+		}
+		if (h.status == 101) {
+			if (!r->upgrade) {
+				http_error(s, 502, "bad-response", false,
+				    "%s switched protocols unasked",
+				    r->upstream);
+				return;
+			}
+			struct wk_resp_rewrite o = {
+			    .via = via_name(s), .upgrade = true};
+			size_t before = evbuffer_get_length(out);
+
+			wk_http_write_response(out, &h, &o);
+			r->bytes_out += evbuffer_get_length(out) - before;
+			r->status = 101;
+			evbuffer_drain(in, h.head_len);
+			http_start_upgrade(s);
+			return;
+		}
+
+		r->status = h.status;
+		r->resp_body = h.body;
+		r->resp_left = h.content_length;
+		r->resp_keep_up = h.version_minor == 1 ?
+		    (h.conn & WK_HTTP_CONN_CLOSE) == 0 :
+		    (h.conn & WK_HTTP_CONN_KEEPALIVE) != 0;
+		if (h.body == WK_HTTP_BODY_CLOSE ||
+		    h.body == WK_HTTP_BODY_TUNNEL)
+			r->resp_keep_up = false;
+		r->resp_dechunk = r->client_http10 &&
+		    h.body == WK_HTTP_BODY_CHUNKED;
+		if (h.body == WK_HTTP_BODY_CLOSE || r->resp_dechunk ||
+		    !r->body_done)
+			r->keep_alive = false;
+		memset(&r->resp_chunk, 0, sizeof(r->resp_chunk));
+		if (r->resp_dechunk) {
+			r->resp_chunk.on_data = http_resp_dechunk_cb;
+			r->resp_chunk.arg = s;
+		}
+		struct wk_resp_rewrite o = {
+		    .via = via_name(s),
+		    .keep_alive = r->keep_alive && !s->w->draining &&
+			!s->cli_eof,
+		    .client_http10 = r->client_http10,
+		    .dechunk = r->resp_dechunk,
+		};
+		size_t before = evbuffer_get_length(out);
+		wk_http_write_response(out, &h, &o);
+		r->bytes_out += evbuffer_get_length(out) - before;
+		evbuffer_drain(in, h.head_len);
+		r->resp = WK_RESP_BODY;
+		if (h.body == WK_HTTP_BODY_NONE ||
+		    (h.body == WK_HTTP_BODY_LENGTH && h.content_length == 0)) {
+			http_response_done(s);
+			return;
+		}
+		http_move_resp_body(s);
+		return;
+	}
+}
+
+static void
+http_up_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)bev;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	s->last_active_ms = wk_sess_now_ms(s);
+	if (s->req.resp == WK_RESP_HEAD)
+		http_read_response_head(s);
+	else if (s->req.resp == WK_RESP_BODY)
+		http_move_resp_body(s);
+	wk_sess_leave(s);
+}
+
+static void
+http_up_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)bev;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (s->cli_paused && !s->req.body_done) {
+		s->cli_paused = false;
+		bufferevent_enable(s->cli, EV_READ);
+		http_move_req_body(s);
+	}
+	wk_sess_leave(s);
+}
+
+static void
+http_up_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+	struct wk_req *r = &s->req;
+
+	(void)bev;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (r->resp == WK_RESP_HEAD) {
+		bool nothing = evbuffer_get_length(bufferevent_get_input(s->up)) ==
+		    0;
+		if (r->up_reused && !r->retried && nothing &&
+		    r->body == WK_HTTP_BODY_NONE) {
+			/* a pooled connection the origin had just closed:
+			 * send the request again on a fresh one */
+			wk_log_debug("sess %llu: pooled connection to %s "
+				     "closed, retrying",
+			    (unsigned long long)s->id, r->key);
+			wk_sess_drop_upstream(s, false);
+			r->retried = true;
+			http_forward(s);
+		} else {
+			http_error(s, 502, "upstream-closed", true,
+			    "%s closed the connection without a response",
+			    r->upstream);
+		}
+	} else if (r->resp == WK_RESP_BODY && (what & BEV_EVENT_EOF) &&
+	    r->resp_body == WK_HTTP_BODY_CLOSE) {
+		http_move_resp_body(s);
+		if (!s->dead) {
+			r->resp_keep_up = false;
+			http_response_done(s);
+		}
+	} else {
+		/* mid-body: the client sees the cut; nothing else is honest */
+		wk_sess_close(s, (what & BEV_EVENT_EOF) ?
+			"upstream closed mid-response" :
+			"upstream reset mid-response");
+	}
+	wk_sess_leave(s);
+}
+
+/* --- timers and start ---------------------------------------------------- */
+
+void
+wk_http_on_timeout(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+
+	switch (s->state) {
+	case WK_SESS_ST_HEAD:
+		if (!s->head_started) {
+			wk_sess_close(s, "idle timeout");
+			return;
+		}
+		r->start_us = wall_us();
+		r->method = wk_strdup("-");
+		r->target = wk_strdup("-");
+		r->bytes_in = evbuffer_get_length(bufferevent_get_input(s->cli));
+		evbuffer_drain(bufferevent_get_input(s->cli), r->bytes_in);
+		http_error(s, 408, "header-timeout", false,
+		    "the request head did not arrive within %u ms",
+		    s->conf->timeout.header_read_ms);
+		return;
+	case WK_SESS_ST_FORWARD: {
+		uint64_t idle_for = wk_sess_now_ms(s) - s->last_active_ms;
+
+		if (idle_for < s->idle_ms) {
+			wk_sess_timer(s, (unsigned)(s->idle_ms - idle_for));
+			return;
+		}
+		if (r->resp == WK_RESP_HEAD)
+			http_error(s, 504, "timeout", false,
+			    "%s did not answer within %u ms", r->upstream,
+			    s->idle_ms);
+		else
+			wk_sess_close(s, "upstream idle timeout");
+		return;
+	}
+	case WK_SESS_ST_TUNNEL:
+		wk_relay_on_timeout(s);
+		return;
+	case WK_SESS_ST_CLOSING:
+		wk_sess_close(s, r->reason ? r->reason : "closed");
+		return;
+	default:
+		wk_sess_close(s, "timeout");
+		return;
+	}
+}
+
+void
+wk_http_start(struct wk_sess *s)
+{
+	unsigned wto_ms = s->conf->timeout.upstream_response_ms;
+	struct timeval wto = {wto_ms / 1000, (wto_ms % 1000) * 1000};
+
+	bufferevent_setcb(s->cli, http_cli_read_cb, http_cli_write_cb,
+	    http_cli_event_cb, s);
+	bufferevent_setwatermark(s->cli, EV_READ, 0,
+	    s->conf->limit.header_bytes + READ_MAX);
+	bufferevent_setwatermark(s->cli, EV_WRITE, BODY_LOW, 0);
+	bufferevent_set_max_single_read(s->cli, READ_MAX);
+	bufferevent_set_max_single_write(s->cli, READ_MAX);
+	/* a client that stops reading our output for this long is gone */
+	bufferevent_set_timeouts(s->cli, NULL, &wto);
+	bufferevent_enable(s->cli, EV_READ | EV_WRITE);
+	wk_sess_set_state(s, WK_SESS_ST_HEAD);
+	wk_sess_timer(s, s->conf->timeout.header_read_ms);
+}

@@ -1,0 +1,16 @@
+/* src/proto/http_front.h: the HTTP/1.1 front-end and engine: reads request
+ * heads, answers wicket's own pages, forwards requests upstream with their
+ * bodies, relays responses, and hands CONNECT/Upgrade to the relay. */
+#ifndef WK_PROTO_HTTP_FRONT_H
+#define WK_PROTO_HTTP_FRONT_H
+
+#include "core/wk.h"
+
+struct wk_sess;
+
+/* Takes over a new session's client connection. */
+void wk_http_start(struct wk_sess *s);
+/* The session timer fired. */
+void wk_http_on_timeout(struct wk_sess *s);
+
+#endif

@@ -1,0 +1,257 @@
+/* src/sess/session.c: session lifecycle, state, timers and the access
+ * line. The protocol logic lives in the front-ends (proto/http_front.c). */
+#include "core/wk.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "config/conf.h"
+#include "core/alloc.h"
+#include "core/bug.h"
+#include "core/worker.h"
+#include "log/log.h"
+#include "proto/http_front.h"
+#include "sess/session.h"
+#include "upstream/connector.h"
+#include "upstream/pool.h"
+
+static const char *const sess_state_names[] = {
+	[WK_SESS_ST_HEAD] = "HEAD",
+	[WK_SESS_ST_CONNECT] = "CONNECT",
+	[WK_SESS_ST_FORWARD] = "FORWARD",
+	[WK_SESS_ST_TUNNEL] = "TUNNEL",
+	[WK_SESS_ST_LOCAL] = "LOCAL",
+	[WK_SESS_ST_CLOSING] = "CLOSING",
+};
+_Static_assert(WK_ARRAY_LEN(sess_state_names) == WK_SESS_ST_COUNT,
+    "a name for every session state");
+
+static uint64_t sess_next_id = 1; /* atomic */
+
+const char *
+wk_sess_state_name(enum wk_sess_state st)
+{
+	return (unsigned)st < WK_SESS_ST_COUNT ? sess_state_names[st] : "?";
+}
+
+void
+wk_sess_set_state_(struct wk_sess *s, enum wk_sess_state st, int line)
+{
+	if (s->state != st)
+		wk_log_debug("sess %llu: %s -> %s (line %d)",
+		    (unsigned long long)s->id, wk_sess_state_name(s->state),
+		    wk_sess_state_name(st), line);
+	s->state = st;
+}
+
+uint64_t
+wk_sess_now_ms(struct wk_sess *s)
+{
+	struct timeval tv;
+
+	event_base_gettimeofday_cached(s->w->base, &tv);
+	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
+}
+
+void
+wk_sess_timer(struct wk_sess *s, unsigned ms)
+{
+	if (ms == 0) {
+		evtimer_del(s->timer);
+		return;
+	}
+	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	evtimer_add(s->timer, &tv);
+}
+
+static void
+sess_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)fd, (void)what;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	wk_http_on_timeout(s);
+	wk_sess_leave(s);
+}
+
+struct wk_sess *
+wk_sess_new(struct wk_worker *w, int fd, const struct sockaddr *sa,
+    socklen_t salen)
+{
+	struct wk_sess *s = wk_calloc(1, sizeof(*s));
+	int one = 1;
+
+	s->magic = WK_SESS_MAGIC;
+	s->id = __atomic_fetch_add(&sess_next_id, 1, __ATOMIC_RELAXED);
+	s->w = w;
+	s->conf = wk_conf_ref(wk_worker_conf(w));
+	memcpy(&s->cli_addr, sa, WK_MIN((size_t)salen, sizeof(s->cli_addr)));
+	wk_addr_str(sa, s->cli_str, sizeof(s->cli_str));
+	s->cli_fd = fd;
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	s->cli = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	s->timer = evtimer_new(w->base, sess_timer_cb, s);
+	TAILQ_INSERT_TAIL(&w->sessions, s, link);
+	w->n_sessions++;
+	__atomic_add_fetch(&w->ctx->stats.conns_open, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&w->ctx->stats.conns_total, 1, __ATOMIC_RELAXED);
+	wk_log_debug("sess %llu: accepted %s", (unsigned long long)s->id,
+	    s->cli_str);
+	wk_http_start(s);
+	return s;
+}
+
+static void
+req_clear(struct wk_req *r)
+{
+	free(r->method);
+	free(r->target);
+	free(r->host);
+	free(r->key);
+	free(r->out_head);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
+{
+	if (s->connecting != NULL) {
+		wk_connect_cancel(s->connecting);
+		s->connecting = NULL;
+	}
+	if (s->up == NULL)
+		return;
+	if (reuse && s->req.key != NULL && !s->w->draining &&
+	    evbuffer_get_length(bufferevent_get_input(s->up)) == 0) {
+		wk_pool_put(s->w->pool, s->req.key, s->up,
+		    (struct sockaddr *)&s->up_addr, s->conf->timeout.pool_idle_ms);
+	} else {
+		bufferevent_free(s->up);
+	}
+	s->up = NULL;
+	s->up_eof = false;
+	s->up_paused = false;
+}
+
+void
+wk_sess_end_request(struct wk_sess *s, const char *reason)
+{
+	struct wk_req *r = &s->req;
+
+	if (r->method != NULL) {
+		struct timeval tv;
+		struct wk_access_rec rec;
+		uint64_t now;
+
+		gettimeofday(&tv, NULL);
+		now = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
+		if (wk_log_access_enabled()) {
+			rec.start_us = r->start_us;
+			rec.duration_us = now > r->start_us ? now - r->start_us :
+							      0;
+			rec.client = s->cli_str;
+			rec.method = r->method;
+			rec.target = r->target;
+			rec.status = r->status;
+			rec.bytes_in = r->bytes_in;
+			rec.bytes_out = r->bytes_out;
+			rec.upstream = r->upstream[0] ? r->upstream : NULL;
+			rec.reason = reason ? reason : r->reason;
+			wk_log_access(&rec);
+		}
+		struct wk_stats *st = &s->w->ctx->stats;
+		__atomic_add_fetch(&st->bytes_in, r->bytes_in,
+		    __ATOMIC_RELAXED);
+		__atomic_add_fetch(&st->bytes_out, r->bytes_out,
+		    __ATOMIC_RELAXED);
+		if (r->status >= 400 || r->status == 0)
+			__atomic_add_fetch(&st->errors, 1, __ATOMIC_RELAXED);
+	}
+	req_clear(r);
+}
+
+static void
+sess_destroy(struct wk_sess *s)
+{
+	struct wk_worker *w = s->w;
+
+	TAILQ_REMOVE(&w->sessions, s, link);
+	w->n_sessions--;
+	__atomic_sub_fetch(&w->ctx->stats.conns_open, 1, __ATOMIC_RELAXED);
+	s->magic = 0;
+	free(s);
+	wk_worker_sess_gone(w);
+}
+
+static void
+sess_teardown(struct wk_sess *s)
+{
+	wk_sess_drop_upstream(s, false);
+	if (s->cli != NULL) {
+		bufferevent_free(s->cli);
+		s->cli = NULL;
+	}
+	if (s->timer != NULL) {
+		event_free(s->timer);
+		s->timer = NULL;
+	}
+	req_clear(&s->req);
+	if (s->conf != NULL) {
+		wk_conf_unref(s->conf);
+		s->conf = NULL;
+	}
+}
+
+void
+wk_sess_close(struct wk_sess *s, const char *reason)
+{
+	if (s->dead)
+		return;
+	if (s->req.method != NULL)
+		wk_sess_end_request(s, reason);
+	wk_log_debug("sess %llu: closed: %s", (unsigned long long)s->id,
+	    reason);
+	sess_teardown(s);
+	s->dead = true;
+	if (!s->in_callback)
+		sess_destroy(s);
+}
+
+bool
+wk_sess_leave(struct wk_sess *s)
+{
+	s->in_callback = false;
+	if (s->dead) {
+		sess_destroy(s);
+		return true;
+	}
+	return false;
+}
+
+void
+wk_sess_free(struct wk_sess *s)
+{
+	if (!s->dead)
+		sess_teardown(s);
+	sess_destroy(s);
+}
+
+void
+wk_sess_drain(struct wk_sess *s)
+{
+	if (s->dead)
+		return;
+	if (s->state == WK_SESS_ST_HEAD && !s->head_started)
+		wk_sess_close(s, "shutting down");
+}

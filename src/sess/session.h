@@ -1,0 +1,143 @@
+/* src/sess/session.h: one client connection, from accept to close: its
+ * state, buffers, timers and the request in progress. Front-ends (HTTP now,
+ * SOCKS later) drive it; the relay moves bytes once a tunnel is up. */
+#ifndef WK_SESS_SESSION_H
+#define WK_SESS_SESSION_H
+
+#include "core/wk.h"
+
+#include <sys/queue.h>
+#include <sys/socket.h>
+
+#include "core/netaddr.h"
+#include "proto/http_parse.h"
+
+struct bufferevent;
+struct event;
+struct wk_config;
+struct wk_connect;
+struct wk_worker;
+
+#define WK_SESS_MAGIC 0x5e55104bu
+
+enum wk_sess_state {
+	WK_SESS_ST_HEAD = 0, /* waiting for / reading a request head */
+	WK_SESS_ST_CONNECT,  /* resolving and connecting upstream */
+	WK_SESS_ST_FORWARD,  /* request going up, response coming down */
+	WK_SESS_ST_TUNNEL,   /* CONNECT or Upgrade: raw bytes both ways */
+	WK_SESS_ST_LOCAL,    /* sending a response of our own */
+	WK_SESS_ST_CLOSING,  /* flushing, then lingering, then close */
+	WK_SESS_ST_COUNT
+};
+
+/* Where the response to the current request stands. */
+enum wk_resp_state {
+	WK_RESP_NONE = 0, /* not asked yet */
+	WK_RESP_HEAD,	  /* waiting for the (next) response head */
+	WK_RESP_BODY,	  /* relaying the body */
+	WK_RESP_DONE	  /* complete */
+};
+
+/* The request in progress; reset for each request on a connection. */
+struct wk_req {
+	char *method;	   /* owned copies, for logs and framing */
+	char *target;
+	char *host;	   /* upstream host (no brackets) */
+	uint16_t port;
+	char *key;	   /* pool key "host:port" */
+	char *out_head;	   /* head sent upstream, kept for one retry */
+	size_t out_head_len;
+	bool is_head, is_connect, upgrade;
+	bool client_http10;
+	bool keep_alive;   /* the client connection may carry another request */
+	bool retried;	   /* already resent once on a fresh connection */
+	bool up_reused;	   /* the upstream connection came from the pool */
+	enum wk_http_body body;	/* request body framing */
+	uint64_t body_left;
+	struct wk_chunk_scan chunk;
+	bool body_done;
+	bool body_started; /* some body bytes went upstream */
+
+	enum wk_resp_state resp;
+	enum wk_http_body resp_body;
+	uint64_t resp_left;
+	struct wk_chunk_scan resp_chunk;
+	bool resp_dechunk; /* HTTP/1.0 client: strip chunked framing */
+	bool resp_keep_up; /* the upstream connection can be pooled after */
+
+	int status;
+	uint64_t start_us;
+	uint64_t bytes_in, bytes_out;
+	char upstream[WK_ADDRSTRLEN];
+	const char *reason; /* static text: why the request ended */
+};
+
+struct wk_sess {
+	uint32_t magic;
+	uint64_t id;
+	enum wk_sess_state state;
+	struct wk_worker *w;
+	struct wk_config *conf; /* reference, refreshed per request */
+	TAILQ_ENTRY(wk_sess) link;
+
+	struct bufferevent *cli;
+	struct sockaddr_storage cli_addr;
+	char cli_str[WK_ADDRSTRLEN];
+	int cli_fd;
+
+	struct bufferevent *up;	/* upstream connection, NULL when none */
+	struct sockaddr_storage up_addr;
+	struct wk_connect *connecting;
+
+	struct event *timer;	/* the one deadline of the current state */
+	uint64_t last_active_ms; /* for idle bounds in relay states */
+	unsigned idle_ms;	/* the idle bound of a relay state */
+	bool head_started;	/* bytes of a request head have arrived */
+	bool cli_eof;		/* the client sent FIN */
+	bool up_eof;
+	bool cli_shut;		/* we sent FIN to the client (tunnel) */
+	bool up_shut;		/* we sent FIN upstream (tunnel) */
+	bool cli_paused;	/* client reads stopped: upstream is full */
+	bool up_paused;		/* upstream reads stopped: client is full */
+	bool lingering;		/* CLOSING: output flushed, FIN sent */
+	bool in_callback;	/* free is deferred past the current callback */
+	bool dead;		/* closed; freed when the callback unwinds */
+	uint64_t requests;	/* requests served on this connection */
+
+	struct wk_req req;
+};
+
+/* Creates a session for an accepted socket (taking ownership of fd). */
+struct wk_sess *wk_sess_new(struct wk_worker *w, int fd,
+    const struct sockaddr *sa, socklen_t salen);
+/* Frees everything at once (worker teardown). */
+void wk_sess_free(struct wk_sess *s);
+/* Ends the session: logs the request if one is open, closes both sides. */
+void wk_sess_close(struct wk_sess *s, const char *reason);
+/* Asked to finish: idle sessions close now, busy ones after this request. */
+void wk_sess_drain(struct wk_sess *s);
+
+void wk_sess_set_state_(struct wk_sess *s, enum wk_sess_state st, int line);
+#define wk_sess_set_state(s, st) wk_sess_set_state_((s), (st), __LINE__)
+const char *wk_sess_state_name(enum wk_sess_state st);
+
+/* Arms the session timer to fire in ms (0: disarm). */
+void wk_sess_timer(struct wk_sess *s, unsigned ms);
+/* Milliseconds on the worker's cached clock. */
+uint64_t wk_sess_now_ms(struct wk_sess *s);
+
+/* Writes the access line for the current request and resets it. */
+void wk_sess_end_request(struct wk_sess *s, const char *reason);
+/* Frees the upstream connection (or returns it to the pool). */
+void wk_sess_drop_upstream(struct wk_sess *s, bool reuse);
+
+/* Trampoline bracket: callbacks call enter first and leave last; leave
+ * returns true when the session was freed. */
+static inline void
+wk_sess_enter(struct wk_sess *s)
+{
+	s->in_callback = true;
+}
+bool wk_sess_leave(struct wk_sess *s);
+
+#endif

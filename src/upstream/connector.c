@@ -1,0 +1,308 @@
+/* src/upstream/connector.c: evdns_getaddrinfo, then one non-blocking
+ * connect per address until one succeeds. */
+#include "core/wk.h"
+
+#include <sys/socket.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/bufferevent.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/util.h>
+
+#include "core/alloc.h"
+#include "core/netaddr.h"
+#include "core/worker.h"
+#include "log/log.h"
+#include "upstream/connector.h"
+
+struct wk_connect {
+	struct wk_worker *w;
+	char *host;
+	uint16_t port;
+	wk_connect_cb cb;
+	void *arg;
+	struct evdns_getaddrinfo_request *dns_req;
+	struct evutil_addrinfo *ai;  /* every address */
+	struct evutil_addrinfo *cur; /* the one being tried */
+	size_t left;		     /* addresses not yet tried, incl. cur */
+	struct bufferevent *bev;
+	struct event *timer;
+	struct timeval deadline;
+	enum wk_conn_err last_err;
+	bool cancelled;		/* freed when the DNS callback comes back */
+	bool in_start;		/* inside wk_connect_start */
+	bool done;		/* callback ran during start */
+};
+
+static const char *const conn_err_names[WK_CONN_ERR_COUNT] = {
+	"connected", "name not found", "name server timeout",
+	"connection refused", "network unreachable", "connect timeout",
+	"connect error"};
+
+const char *
+wk_conn_err_str(enum wk_conn_err e)
+{
+	return (unsigned)e < WK_CONN_ERR_COUNT ? conn_err_names[e] : "?";
+}
+
+static void
+connect_free(struct wk_connect *c)
+{
+	if (c->bev != NULL)
+		bufferevent_free(c->bev);
+	if (c->ai != NULL)
+		evutil_freeaddrinfo(c->ai);
+	if (c->timer != NULL)
+		event_free(c->timer);
+	free(c->host);
+	free(c);
+}
+
+static void
+connect_finish(struct wk_connect *c, struct bufferevent *bev,
+    enum wk_conn_err err, const struct sockaddr *peer)
+{
+	struct sockaddr_storage ss;
+
+	if (peer != NULL)
+		memcpy(&ss, peer, c->cur->ai_addrlen);
+	c->cb(bev, err, peer ? (struct sockaddr *)&ss : NULL, c->arg);
+	if (c->in_start)
+		c->done = true; /* wk_connect_start frees it */
+	else
+		connect_free(c);
+}
+
+static enum wk_conn_err
+connect_map_errno(int e)
+{
+	switch (e) {
+	case ECONNREFUSED:
+		return WK_CONN_REFUSED;
+	case ENETUNREACH:
+	case EHOSTUNREACH:
+	case ENETDOWN:
+	case EHOSTDOWN:
+	case EADDRNOTAVAIL:
+	case EAFNOSUPPORT:
+		return WK_CONN_UNREACH;
+	case ETIMEDOUT:
+		return WK_CONN_TIMEOUT;
+	default:
+		return WK_CONN_ERROR;
+	}
+}
+
+static void connect_try_next(struct wk_connect *c);
+
+static void
+connect_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_connect *c = arg;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		int one = 1;
+		evutil_socket_t fd = bufferevent_getfd(bev);
+
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		evtimer_del(c->timer);
+		c->bev = NULL;
+		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+		connect_finish(c, bev, WK_CONN_OK, c->cur->ai_addr);
+		return;
+	}
+	int err = 0;
+	socklen_t len = sizeof(err);
+	if (getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_ERROR, &err,
+		&len) < 0 ||
+	    err == 0)
+		err = EVUTIL_SOCKET_ERROR();
+	if (err == 0)
+		err = ECONNREFUSED;
+	c->last_err = connect_map_errno(err);
+	if (wk_log_enabled(WK_LOG_DEBUG)) {
+		char a[WK_ADDRSTRLEN];
+		wk_addr_str(c->cur->ai_addr, a, sizeof(a));
+		wk_log_debug("connect %s (%s): %s", c->host, a,
+		    strerror(err));
+	}
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->cur = c->cur->ai_next;
+	c->left--;
+	connect_try_next(c);
+}
+
+static void
+connect_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wk_connect *c = arg;
+
+	(void)fd, (void)what;
+	c->last_err = WK_CONN_TIMEOUT;
+	bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->cur = c->cur->ai_next;
+	c->left--;
+	connect_try_next(c);
+}
+
+static void
+connect_try_next(struct wk_connect *c)
+{
+	struct timeval now, rest, slice;
+
+	for (; c->cur != NULL; c->cur = c->cur->ai_next, c->left--) {
+		evutil_gettimeofday(&now, NULL);
+		if (!evutil_timercmp(&now, &c->deadline, <)) {
+			c->last_err = WK_CONN_TIMEOUT;
+			break;
+		}
+		/* share what is left of the bound among the addresses left,
+		 * so one black-holed address cannot use it all */
+		evutil_timersub(&c->deadline, &now, &rest);
+		uint64_t us = ((uint64_t)rest.tv_sec * 1000000 +
+				  (uint64_t)rest.tv_usec) /
+		    (c->left ? c->left : 1);
+		if (c->left > 1 && us < 1000000)
+			us = WK_MIN(1000000, (uint64_t)rest.tv_sec * 1000000 +
+				(uint64_t)rest.tv_usec);
+		slice.tv_sec = (time_t)(us / 1000000);
+		slice.tv_usec = (suseconds_t)(us % 1000000);
+
+		c->bev = bufferevent_socket_new(c->w->base, -1,
+		    BEV_OPT_CLOSE_ON_FREE);
+		bufferevent_setcb(c->bev, NULL, NULL, connect_event_cb, c);
+		if (bufferevent_socket_connect(c->bev, c->cur->ai_addr,
+			(int)c->cur->ai_addrlen) < 0) {
+			c->last_err = connect_map_errno(EVUTIL_SOCKET_ERROR());
+			bufferevent_free(c->bev);
+			c->bev = NULL;
+			continue;
+		}
+		evtimer_add(c->timer, &slice);
+		return;
+	}
+	connect_finish(c, NULL, c->last_err, NULL);
+}
+
+static void
+connect_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
+{
+	struct wk_connect *c = arg;
+
+	c->dns_req = NULL;
+	if (c->cancelled) {
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		connect_free(c);
+		return;
+	}
+	if (result != 0 || res == NULL) {
+		wk_log_debug("resolve %s: %s", c->host,
+		    evutil_gai_strerror(result));
+		if (res != NULL)
+			evutil_freeaddrinfo(res);
+		c->cur = NULL;
+		connect_finish(c, NULL,
+		    result == EVUTIL_EAI_AGAIN || result == EVUTIL_EAI_FAIL ?
+			WK_CONN_DNS_TIMEOUT :
+			WK_CONN_DNS,
+		    NULL);
+		return;
+	}
+	c->ai = c->cur = res;
+	c->left = 0;
+	for (struct evutil_addrinfo *a = res; a != NULL; a = a->ai_next)
+		c->left++;
+	connect_try_next(c);
+}
+
+/* RFC 6761: names under .invalid never resolve; and a name that breaks the
+ * DNS length rules cannot, so neither is sent to a name server. */
+static bool
+connect_name_is_hopeless(const char *h)
+{
+	size_t len = strlen(h), label = 0;
+
+	if (len == 0 || len > 253)
+		return true;
+	for (const char *p = h; *p; p++) {
+		if (*p == '.') {
+			if (label == 0 && p[1] != '\0')
+				return true;
+			label = 0;
+		} else if (++label > 63) {
+			return true;
+		}
+	}
+	if (len >= 8 && strcasecmp(h + len - 8, ".invalid") == 0)
+		return true;
+	if (len >= 9 && strcasecmp(h + len - 9, ".invalid.") == 0)
+		return true;
+	return strcasecmp(h, "invalid") == 0;
+}
+
+struct wk_connect *
+wk_connect_start(struct wk_worker *w, const char *host, uint16_t port,
+    unsigned timeout_ms, wk_connect_cb cb, void *arg)
+{
+	struct wk_connect *c = wk_calloc(1, sizeof(*c));
+	struct evutil_addrinfo hints;
+	struct timeval now, to = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	char portstr[8];
+
+	c->w = w;
+	c->host = wk_strdup(host);
+	c->port = port;
+	c->cb = cb;
+	c->arg = arg;
+	c->last_err = WK_CONN_ERROR;
+	c->timer = evtimer_new(w->base, connect_timer_cb, c);
+	evutil_gettimeofday(&now, NULL);
+	evutil_timeradd(&now, &to, &c->deadline);
+
+	if (connect_name_is_hopeless(host)) {
+		wk_log_debug("resolve %s: not a resolvable name", host);
+		cb(NULL, WK_CONN_DNS, NULL, arg);
+		connect_free(c);
+		return NULL;
+	}
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	snprintf(portstr, sizeof(portstr), "%u", port);
+	c->in_start = true;
+	c->dns_req = evdns_getaddrinfo(w->dns, host, portstr, &hints,
+	    connect_dns_cb, c);
+	c->in_start = false;
+	if (c->done) {
+		connect_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+wk_connect_cancel(struct wk_connect *c)
+{
+	if (c == NULL)
+		return;
+	if (c->dns_req != NULL) {
+		/* the DNS callback runs (with EVUTIL_EAI_CANCEL) and frees */
+		c->cancelled = true;
+		evdns_getaddrinfo_cancel(c->dns_req);
+		return;
+	}
+	connect_free(c);
+}
