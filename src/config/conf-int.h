@@ -1,0 +1,96 @@
+/* src/config/conf-int.h: keyword tables and handler interface shared by the
+ * config core and the modules that own directives (zone, upstream, ...). */
+#ifndef WK_CONFIG_CONF_INT_H
+#define WK_CONFIG_CONF_INT_H
+
+#include "core/wk.h"
+
+#include <stdio.h>
+
+#include "config/conf.h"
+#include "config/lex.h"
+
+/* Sections: where a directive may appear. A block directive names the
+ * section of its body. To add a block (say `zone NAME { ... }`): add
+ * WK_SEC_ZONE here, a WK_KW_BLOCK entry in the main table with
+ * .body = WK_SEC_ZONE, and a table of entries with .section = WK_SEC_ZONE
+ * listed in conf.c's conf_kw_lists. */
+enum wk_conf_sec {
+	WK_SEC_MAIN = 0, /* top level of the file */
+	WK_SEC_COUNT
+};
+
+/* The statement being handled: argv[0] is the directive itself. */
+struct wk_conf_args {
+	size_t argc;
+	const struct wk_tok *argv;
+};
+
+struct conf_seen;
+struct conf_loc;
+
+/* State shared by handlers while one file (with includes) is parsed. */
+struct wk_conf_ctx {
+	struct wk_config *c; /* being built; owned by the parser */
+	struct wk_lex *lx;
+	size_t err_arg; /* a failing handler sets the index in argv of the
+			 * offending argument; 0 (default): the directive */
+	void *block;	/* object of the enclosing block, set by the block
+			 * directive's handler, restored after its "}" */
+
+	/* private to conf.c */
+	struct conf_seen *seen; /* singleton directives set so far */
+	size_t n_seen;
+	struct conf_loc *listen_locs; /* parallel to c->listens */
+};
+
+/* Handler: returns 0, or -1 with a message in err (no location, no
+ * trailing newline; the core adds "file:line:col: error: "). A handler
+ * that reported its errors itself returns -1 with err empty. Never prints. */
+typedef int (*wk_conf_handler)(struct wk_conf_ctx *ctx,
+    const struct wk_conf_args *args, char *err, size_t errlen);
+
+/* Keyword flags. */
+#define WK_KW_ONCE 0x1u	 /* may appear once per section (singleton) */
+#define WK_KW_BLOCK 0x2u /* takes a "{ ... }" body, parsed as .body */
+#define WK_KW_ANY 0x4u	 /* valid in every section (include) */
+
+struct wk_conf_kw {
+	enum wk_conf_sec section; /* where it may appear */
+	const char *name;
+	wk_conf_handler handler;
+	unsigned min_args; /* not counting the directive */
+	unsigned max_args;
+	unsigned flags;	   /* WK_KW_* */
+	const char *usage; /* "listen ADDR:PORT", for arity messages */
+	enum wk_conf_sec body; /* WK_KW_BLOCK: section of the body */
+	/* WK_KW_BLOCK, optional: called after the closing "}". */
+	int (*end)(struct wk_conf_ctx *ctx, char *err, size_t errlen);
+};
+
+/* One module's table; conf.c keeps the explicit list of them. */
+struct wk_conf_kw_list {
+	const struct wk_conf_kw *kws;
+	size_t n;
+};
+
+/* Marks key (any unique address, e.g. a table entry) as set at t. Returns
+ * 0 the first time; later returns -1 with "duplicate \"what\" (already set
+ * at file:line:col)" in err. */
+int wk_conf_once(struct wk_conf_ctx *ctx, const void *key, const char *what,
+    const struct wk_tok *t, char *err, size_t errlen);
+
+/* The candidate nearest to word (edit distance, case-insensitive), or NULL
+ * when none is close enough to suggest. */
+const char *wk_conf_suggest(const char *word, const char *const *cands,
+    size_t n);
+
+/* Parser flags. */
+#define WK_CONF_F_NO_INCLUDE 0x1u /* include is an error (fuzzing) */
+
+/* wk_conf_parse_string with flags. */
+struct wk_config *wk_conf_parse_flags(const char *name, const char *text,
+    size_t len, unsigned flags, const struct wk_conf_overrides *ov,
+    FILE *errs);
+
+#endif
