@@ -1,0 +1,154 @@
+#!/bin/bash
+# test_basic.sh: plain forwarding with curl, wget and raw sockets; methods,
+# HTTP/1.0 clients, Via, hop-by-hop removal, Host, byte-exact targets.
+. "$(dirname "$0")/lib.sh"
+wk_require_wicket
+
+wk_origin_start http
+wk_proxy_start_or_bail
+
+# GET with curl
+out=$(wk_curl -o "$WK_T/get.bin" -w '%{http_code}' "$(wk_url /bytes/100000)")
+wk_is "$out" 200 "curl GET through the proxy: status 200"
+wk_is "$(sha256sum <"$WK_T/get.bin" | cut -d' ' -f1)" "$(wk_data_sha 100000)" \
+    "curl GET: body sha256 matches"
+
+# GET with wget
+timeout 30 wget -q -O "$WK_T/wget.bin" -e use_proxy=yes \
+    -e "http_proxy=http://127.0.0.1:$WK_PROXY_PORT" "$(wk_url /bytes/54321)" \
+    2>"$WK_T/wget.err"
+wk_is "$?" 0 "wget GET through the proxy succeeds"
+wk_is "$(sha256sum <"$WK_T/wget.bin" | cut -d' ' -f1)" "$(wk_data_sha 54321)" \
+    "wget GET: body sha256 matches"
+
+# wget of a chunked response (wget speaks HTTP/1.1 with keep-alive)
+timeout 30 wget -q -O "$WK_T/wget2.bin" -e use_proxy=yes \
+    -e "http_proxy=http://127.0.0.1:$WK_PROXY_PORT" \
+    "$(wk_url /chunked/300000)" 2>>"$WK_T/wget.err"
+wk_is "$(sha256sum <"$WK_T/wget2.bin" | cut -d' ' -f1)" \
+    "$(wk_data_sha 300000)" "wget GET of a chunked body: sha256 matches"
+
+# HEAD with curl
+out=$(wk_curl -I "$(wk_url /bytes/5000)")
+wk_like "$out" '^HTTP/1\.[01] 200' "curl HEAD: status 200"
+wk_like "$out" '[Cc]ontent-[Ll]ength: 5000' "curl HEAD: Content-Length kept"
+
+# POST
+wk_make_file "$WK_T/post.bin" 200000
+out=$(wk_curl --data-binary @"$WK_T/post.bin" -H 'Content-Type: x/y' \
+    "$(wk_url /upload)")
+wk_is "$out" "200000 $(wk_data_sha 200000)" "POST body reaches the origin intact"
+
+# Arbitrary method token
+out=$(wk_curl -X 'FROB-1.x' "$(wk_url /echo/m)")
+wk_like "$out" '^FROB-1\.x /echo/m HTTP/1\.1' "arbitrary method token forwarded"
+out=$(wk_curl -X PATCH --data-binary 'abc' "$(wk_url /echo/p)" -D "$WK_T/h" )
+wk_like "$out" '^PATCH /echo/p HTTP/1\.1' "PATCH forwarded"
+wk_like "$(cat "$WK_T/h")" "X-Body-Sha256: $(printf abc | sha256sum | cut -d' ' -f1)" \
+    "PATCH body forwarded"
+
+# HTTP/1.0 client
+out=$(wk_curl -0 -w '\n%{http_code}' "$(wk_url /echo/ten)")
+wk_like "$out" '200$' "HTTP/1.0 client (curl -0): status 200"
+wk_like "$out" '^GET /echo/ten HTTP/1\.[01]' "HTTP/1.0 client: request forwarded"
+out=$(wk_curl -0 -D "$WK_T/h10" -o "$WK_T/c10.bin" "$(wk_url /chunked/100000)")
+wk_is "$(sha256sum <"$WK_T/c10.bin" | cut -d' ' -f1)" "$(wk_data_sha 100000)" \
+    "HTTP/1.0 client gets a chunked origin body without chunk framing"
+wk_unlike "$(cat "$WK_T/h10")" '[Tt]ransfer-[Ee]ncoding' \
+    "HTTP/1.0 client gets no Transfer-Encoding"
+
+# Via on both sides
+out=$(wk_curl -D "$WK_T/hvia" "$(wk_url /echo/via)")
+if [ "$WK_TEST_PROXY" = wicket ]; then
+	wk_like "$out" '^[Vv]ia: (.*, *)?1\.1 wicket' \
+	    "Via: 1.1 wicket added to the request"
+	wk_like "$(cat "$WK_T/hvia")" '[Vv]ia: (.*, *)?1\.1 wicket' \
+	    "Via: 1.1 wicket added to the response"
+else
+	wk_like "$out" '^[Vv]ia: ' "Via added to the request"
+	wk_like "$(cat "$WK_T/hvia")" '[Vv]ia: ' "Via added to the response"
+fi
+
+# Hop-by-hop headers in the request
+out=$(wk_curl -H 'Connection: keep-alive, X-Hop-One' -H 'X-Hop-One: 1' \
+    -H 'Keep-Alive: timeout=77' -H 'Proxy-Connection: keep-alive' \
+    -H 'TE: trailers, deflate;q=0.5' -H 'Trailer: X-Trailer-Sent' \
+    -H 'Upgrade: bogus/1' -H 'X-End-To-End: kept' "$(wk_url /echo/hop)")
+wk_like "$out" '^GET /echo/hop ' "request with hop-by-hop headers forwarded"
+wk_like "$out" '^X-End-To-End: kept' "end-to-end header kept"
+wk_unlike "$out" '^X-Hop-One:' "header listed in Connection removed"
+wk_unlike "$out" 'timeout=77' "Keep-Alive removed"
+wk_unlike "$out" '^[Pp]roxy-[Cc]onnection:' "Proxy-Connection removed"
+wk_unlike "$out" 'deflate;q=0\.5' "client's TE removed"
+wk_unlike "$out" 'X-Trailer-Sent' "Trailer removed"
+wk_unlike "$out" 'bogus/1' "Upgrade removed when not upgrading"
+wk_unlike "$out" '^[Cc]onnection:.*X-Hop-One' \
+    "client's Connection header not forwarded as is"
+
+out=$(wk_curl -U 'user:secretpw' "$(wk_url /echo/pauth)")
+wk_like "$out" '^GET /echo/pauth' "request with Proxy-Authorization forwarded"
+wk_unlike "$out" '[Pp]roxy-[Aa]uthorization' \
+    "Proxy-Authorization meant for the proxy is not forwarded"
+
+# Hop-by-hop headers in the response
+wk_curl -D "$WK_T/hhop" -o /dev/null "$(wk_url /hop)"
+hop=$(cat "$WK_T/hhop")
+wk_like "$hop" 'X-End: kept' "response end-to-end header kept"
+wk_unlike "$hop" 'X-Origin-Hop' "response header listed in Connection removed"
+wk_unlike "$hop" 'timeout=99' "response Keep-Alive removed"
+wk_unlike "$hop" '[Pp]roxy-[Cc]onnection' "response Proxy-Connection removed"
+
+# Host consistent with the absolute URI
+out=$(wk_curl -H 'Host: wrong.example:81' "$(wk_url /echo/host)")
+wk_like "$out" '^Host: 127\.0\.0\.1:'"$WK_ORIGIN_PORT"$'\r' \
+    "Host rewritten to the authority of the absolute URI"
+wk_unlike "$out" 'wrong\.example' "client's conflicting Host not forwarded"
+n=$(printf '%s' "$out" | grep -ci '^host:')
+wk_is "$n" 1 "exactly one Host header forwarded"
+
+# Request target byte-exact
+out=$(wk_curl --path-as-is "$(wk_url '/echo/a%2Fb/../c/./d?x=%41&y=a+b&z=%2f%3F#frag')")
+wk_like "$out" '^GET /echo/a%2Fb/\.\./c/\./d\?x=%41&y=a\+b&z=%2f%3F HTTP/1\.1' \
+    "request target forwarded byte-exact"
+
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+target = "/echo/%7e~!$&'()*+,;=:@%25?q=a/b?c%20d&e=%C3%A9"
+raw = ("GET http://%s%s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+       % (w.ORIGIN, target, w.ORIGIN))
+s.sendall(raw.encode())
+r = w.read_response(w.Reader(s))
+line = r.body.decode("latin-1").split("\r\n")[0]
+print("same" if r.status == 200 and line == "GET %s HTTP/1.1" % target
+      else "%d %r" % (r.status, line))
+EOF
+)
+wk_is "$out" same "sub-delims and percent-escapes in the target kept byte-exact"
+
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+raw = ("GET http://%s?only=query HTTP/1.1\r\nHost: %s\r\n"
+       "Connection: close\r\n\r\n" % (w.ORIGIN, w.ORIGIN))
+s.sendall(raw.encode())
+r = w.read_response(w.Reader(s))
+print(r.status, r.body.decode("latin-1").split("\r\n")[0])
+EOF
+)
+wk_is "$out" "200 GET /?only=query HTTP/1.1" \
+    "absolute URI without a path gets / before the query"
+
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+raw = ("GET HTTP://127.0.0.1:%d/echo/scheme HTTP/1.1\r\nHost: x\r\n"
+       "Connection: close\r\n\r\n" % w.ORIGIN_PORT)
+s.sendall(raw.encode())
+r = w.read_response(w.Reader(s))
+print(r.status, r.body.decode("latin-1").split("\r\n")[0])
+EOF
+)
+wk_is "$out" "200 GET /echo/scheme HTTP/1.1" "scheme is case-insensitive"
+
+wk_done

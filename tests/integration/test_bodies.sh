@@ -1,0 +1,239 @@
+#!/bin/bash
+# test_bodies.sh: bodies both ways: 100 MB by sha256, back-pressure,
+# chunked upload and download, trailers, 1xx and Expect: 100-continue,
+# responses without a body (HEAD, 204, 304).
+. "$(dirname "$0")/lib.sh"
+wk_require_wicket
+
+wk_origin_start http
+wk_proxy_start_or_bail
+
+MB100=104857600
+
+# 100 MB download
+sum=$(wk_curl --max-time 90 "$(wk_url /bytes/$MB100)" | sha256sum | cut -d' ' -f1)
+wk_is "$sum" "$(wk_data_sha $MB100)" "100 MB download: sha256 matches"
+
+# 100 MB upload (Content-Length)
+wk_make_file "$WK_T/big.bin" $MB100
+out=$(wk_curl --max-time 90 -T "$WK_T/big.bin" -X POST "$(wk_url /upload)")
+wk_is "$out" "$MB100 $(wk_data_sha $MB100)" "100 MB upload: sha256 matches"
+rm -f "$WK_T/big.bin"
+
+# Chunked upload with curl
+wk_make_file "$WK_T/mid.bin" 5000000
+out=$(wk_curl -T "$WK_T/mid.bin" -X POST -H 'Transfer-Encoding: chunked' \
+    -D "$WK_T/hchunk" "$(wk_url /upload)")
+wk_is "$out" "5000000 $(wk_data_sha 5000000)" "chunked upload (curl): sha256 matches"
+
+# Chunked upload from stdin (curl -T - sends chunked)
+out=$(head -c 3000000 "$WK_T/mid.bin" | wk_curl -T - -X PUT "$(wk_url /upload)")
+wk_is "$out" "3000000 $(head -c 3000000 "$WK_T/mid.bin" | sha256sum | cut -d' ' -f1)" \
+    "chunked upload from a pipe (curl -T -): sha256 matches"
+
+# Chunked request with odd chunk sizes, extensions and a trailer
+out=$(wk_py <<'EOF'
+import wkclient as w, urllib.parse
+s = w.connect()
+chunks = [b"a", b"bc" * 1000, b"\r\n0\r\n", b"x" * 70000, b"z"]
+body = b"".join(b"%x%s\r\n%s\r\n" % (len(c), b";e=1" if i == 1 else b"", c)
+                for i, c in enumerate(chunks))
+body += b"0\r\nX-Req-Trailer: tv\r\n\r\n"
+s.sendall(w.get_req("/echo/chunked", "POST",
+                    ["Transfer-Encoding: chunked", "Connection: close"]) + body)
+r = w.read_response(w.Reader(s))
+want = w.sha(b"".join(chunks))
+print(r.status, r.header("X-Body-Framing"),
+      "sha-ok" if r.header("X-Body-Sha256") == want else "sha-bad",
+      urllib.parse.unquote(r.header("X-Req-Trailers") or ""))
+EOF
+)
+wk_like "$out" '^200 chunked sha-ok' \
+    "chunked request with extensions and odd sizes: body intact, still chunked"
+wk_like "$out" 'X-Req-Trailer: tv' "request trailer forwarded"
+
+# Chunked response
+sum=$(wk_curl "$(wk_url '/chunked/3000000?ext=1')" | sha256sum | cut -d' ' -f1)
+wk_is "$sum" "$(wk_data_sha 3000000)" \
+    "chunked response with extensions: sha256 matches"
+
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+s.sendall(w.get_req("/chunked/200000?trailer=1", "GET",
+                    ["TE: trailers", "Connection: close"]))
+r = w.read_response(w.Reader(s))
+sha = w.data_sha(200000)
+print(r.status, (r.header("Transfer-Encoding") or "-").lower(),
+      "sha-ok" if w.sha(r.body) == sha else "sha-bad")
+print("trailer-ok" if ("X-Trailer-Sha256: " + sha) in r.trailers else
+      "trailers=%r" % r.trailers)
+EOF
+)
+wk_like "$out" '^200 chunked sha-ok' "chunked response to a raw client: body intact"
+wk_like "$out" 'trailer-ok' "response trailers relayed"
+
+# Close-delimited response
+sum=$(wk_curl "$(wk_url /close/1000000)" | sha256sum | cut -d' ' -f1)
+wk_is "$sum" "$(wk_data_sha 1000000)" "close-delimited response: sha256 matches"
+out=$(wk_curl "$(wk_url '/http10?nolength=1')")
+wk_like "$out" '^http10 [0-9]+$' "HTTP/1.0 origin without length: body relayed"
+
+# Expect: 100-continue end to end
+out=$(wk_py <<'EOF'
+import wkclient as w, socket
+s = w.connect()
+body = b"q" * 5000
+s.sendall(w.get_req("/echo/expect", "POST",
+                    ["Content-Length: %d" % len(body), "Expect: 100-continue",
+                     "Connection: close"]))
+s.settimeout(5)
+rd = w.Reader(s)
+try:
+    first = rd.line()
+except (socket.timeout, EOFError) as e:
+    print("no-interim", e)
+    raise SystemExit(0)
+print("interim:", first.decode().strip())
+while rd.line() not in (b"\r\n", b"\n"):
+    pass
+s.sendall(body)
+r = w.read_response(rd)
+print(r.status, r.header("X-Saw-Expect"), r.header("X-Body-Length"),
+      "sha-ok" if r.header("X-Body-Sha256") == w.sha(body) else "sha-bad")
+EOF
+)
+wk_like "$out" '^interim: HTTP/1\.1 100 ' \
+    "Expect: 100-continue: 100 Continue reaches the client before the body is sent"
+wk_like "$out" '200 100-continue 5000 sha-ok' \
+    "Expect: 100-continue: origin saw the Expect and the whole body"
+
+wk_make_file "$WK_T/exp.bin" 2000000
+t=$(wk_curl -o "$WK_T/exp.out" -w '%{time_total}' -H 'Expect: 100-continue' \
+    --expect100-timeout 20 --data-binary @"$WK_T/exp.bin" "$(wk_url /upload)")
+wk_is "$(cat "$WK_T/exp.out")" "2000000 $(wk_data_sha 2000000)" \
+    "curl with Expect: 100-continue: upload intact"
+wk_like "$t" '^[0-9]\.' "curl with Expect: 100-continue did not wait for its 20 s fallback"
+
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+s.sendall(w.get_req("/early-hints", "GET", ["Connection: close"]))
+r = w.read_response(w.Reader(s))
+print(r.status, [st for st, h in r.interim], r.body)
+EOF
+)
+wk_is "$out" "200 [103] b'final\\n'" "103 Early Hints relayed before the final response"
+
+# No body for HEAD / 204 / 304; the connection stays usable after each.
+out=$(wk_py <<'EOF'
+import wkclient as w, socket
+cases = [("HEAD", "/bytes/5000"), ("HEAD", "/chunked/5000"),
+         ("HEAD", "/head"), ("GET", "/status/204"), ("GET", "/status/304"),
+         ("HEAD", "/close/5000")]
+for method, path in cases:
+    s = w.connect(timeout=5)
+    rd = w.Reader(s)
+    try:
+        s.sendall(w.get_req(path, method))
+        r = w.read_response(rd, method)
+        first = "%s %s -> %d" % (method, path, r.status)
+        s.sendall(w.get_req("/bytes/10"))
+        r2 = w.read_response(rd)
+        ok = r2.status == 200 and w.sha(r2.body) == w.data_sha(10)
+        print(first, "then-ok" if ok else "then-bad %r" % r2.body)
+    except (socket.timeout, EOFError, ValueError, OSError) as e:
+        # a close-delimited HEAD answer may close the connection
+        print("%s %s -> error %s %r" % (method, path, type(e).__name__,
+                                        bytes(rd.buf[:60])))
+    s.close()
+EOF
+)
+wk_like "$out" 'HEAD /bytes/5000 -> 200 then-ok' "HEAD (Content-Length): no body, connection reusable"
+wk_like "$out" 'HEAD /chunked/5000 -> 200 then-ok' "HEAD (chunked): no body, connection reusable"
+wk_like "$out" 'HEAD /head -> 200 then-ok' "HEAD /head: no body, connection reusable"
+wk_like "$out" 'GET /status/204 -> 204 then-ok' "204: no body, connection reusable"
+wk_like "$out" 'GET /status/304 -> 304 then-ok' "304 with Content-Length: no body, connection reusable"
+wk_like "$out" 'HEAD /close/5000 -> (200 then-ok|error)' \
+    "HEAD answered without length: no hang"
+
+# Back-pressure, download: the client stops reading; the proxy must stop
+# reading from the origin instead of buffering the body.
+out=$(wk_py "$WK_ORIGIN_LOG" <<'EOF'
+import wkclient as w, sys, time, re
+n = 104857600
+s = w.connect(timeout=30)
+s.setsockopt(w.socket.SOL_SOCKET, w.socket.SO_RCVBUF, 65536)
+s.sendall(w.get_req("/bytes/%d?progress=1" % n, "GET", ["Connection: close"]))
+rd = w.Reader(s)
+while rd.total < 1 << 20:
+    if not rd.fill():
+        break
+time.sleep(3)
+sent = 0
+for ln in open(sys.argv[1]):
+    m = re.match(r"progress sent=(\d+)", ln)
+    if m:
+        sent = max(sent, int(m.group(1)))
+h = w.hashlib.sha256()
+got = 0
+r = rd
+# drain the rest, hashing the body after the head
+data = bytes(rd.buf); rd.buf.clear()
+head_end = data.find(b"\r\n\r\n") + 4
+h.update(data[head_end:]); got = len(data) - head_end
+while True:
+    d = s.recv(1 << 20)
+    if not d:
+        break
+    h.update(d); got += len(d)
+print("origin-sent-during-stall-MB %d" % (sent >> 20))
+print("body", got, "sha-ok" if h.hexdigest() == w.data_sha(n) else "sha-bad")
+EOF
+)
+mb=$(printf '%s\n' "$out" | sed -n 's/^origin-sent-during-stall-MB //p')
+wk_diag "origin had written ${mb:-?} MB while the client read 1 MB"
+if [ -n "$mb" ] && [ "$mb" -lt 64 ]; then
+	wk_pass "download back-pressure: origin held back while the client stalls"
+else
+	wk_fail "download back-pressure: origin held back while the client stalls" "$out"
+fi
+wk_like "$out" "body $MB100 sha-ok" "download after a stall: body intact"
+
+# Back-pressure, upload: the origin does not read for 3 s.
+out=$(wk_py <<'EOF'
+import wkclient as w, threading, time
+n = 104857600
+s = w.connect(timeout=60)
+s.setsockopt(w.socket.SOL_SOCKET, w.socket.SO_SNDBUF, 65536)
+s.sendall(w.get_req("/stall/3000", "POST", ["Content-Length: %d" % n,
+                                            "Connection: close"]))
+big = (b"".join(w.hashlib.sha256(i.to_bytes(4, "big")).digest()
+                for i in range(2048)) * 16)
+sent = [0]
+def pump():
+    left = n
+    while left > 0:
+        k = min(left, len(big))
+        s.sendall(big[:k])
+        left -= k
+        sent[0] += k
+t = threading.Thread(target=pump, daemon=True)
+t.start()
+time.sleep(2)
+print("client-sent-during-stall-MB %d" % (sent[0] >> 20))
+t.join(60)
+r = w.read_response(w.Reader(s))
+print(r.status, r.body.decode().strip() == "%d %s" % (n, w.data_sha(n)))
+EOF
+)
+mb=$(printf '%s\n' "$out" | sed -n 's/^client-sent-during-stall-MB //p')
+wk_diag "client could write ${mb:-?} MB while the origin did not read"
+if [ -n "$mb" ] && [ "$mb" -lt 64 ]; then
+	wk_pass "upload back-pressure: client held back while the origin stalls"
+else
+	wk_fail "upload back-pressure: client held back while the origin stalls" "$out"
+fi
+wk_like "$out" '^200 True' "upload after a stall: body intact"
+
+wk_done
