@@ -427,7 +427,7 @@ lex_string(struct wk_lex *lx, struct lex_frame *f, struct wk_tok *t)
 			lex_advance(f);
 			continue;
 		}
-		if (lex_is_ctl(c)) {
+		if (lex_is_ctl(c) || c == '\r') {
 			wk_lex_error(lx, f->name, f->line, f->col,
 			    "invalid character 0x%02x in quoted string", c);
 			lex_advance(f);

@@ -6,6 +6,8 @@
 #             also read back to the same dump;
 #   error     the exact stderr (exit 1, nothing on stdout).
 # Prints TAP, one line per case.
+LC_ALL=C
+export LC_ALL
 here=$(cd "$(dirname "$0")" && pwd) || exit 99
 WICKET=${WICKET:-${WK_TOP_BUILDDIR:-$here/../..}/wicket}
 

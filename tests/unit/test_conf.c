@@ -829,6 +829,9 @@ test_lex_errors(void **state)
 	    "wicket.conf:1:8: error: missing space after quoted string\n");
 	check_error("via a\x01 b\n",
 	    "wicket.conf:1:6: error: invalid character 0x01\n");
+	check_error("via \"a\r\"\n",
+	    "wicket.conf:1:7: error: invalid character 0x0d in quoted "
+	    "string\n");
 	check_error("via \"a\x7f\"\n",
 	    "wicket.conf:1:7: error: invalid character 0x7f in quoted "
 	    "string\n");
