@@ -70,6 +70,40 @@ static const uint8_t cls[256] = {
 
 static const char slash[] = "/";
 
+/* Word-at-a-time checks (Bit Twiddling Hacks "hasless"/"hasmore"): the
+ * hot loops test 8 bytes per step and fall back to the table for the word
+ * that holds the stop byte. */
+#define W_ONES 0x0101010101010101ull
+#define W_HIGH 0x8080808080808080ull
+
+static uint64_t
+w_load(const char *p)
+{
+	uint64_t x;
+
+	memcpy(&x, p, sizeof(x));
+	return x;
+}
+
+/* True when none of the 8 bytes is below 0x20 or 0x7f (obs-text passes).
+ * HTAB also stops the word loop (rare in values; the table takes it). */
+static bool
+w_fval(uint64_t x)
+{
+	uint64_t y = x ^ (W_ONES * 0x7f);
+
+	return ((((x - W_ONES * 0x20) & ~x) | ((y - W_ONES) & ~y)) & W_HIGH) ==
+	    0;
+}
+
+/* True when all 8 bytes are visible ASCII (0x21-0x7e). */
+static bool
+w_target(uint64_t x)
+{
+	return ((((x - W_ONES * 0x21) & ~x) | ((x + W_ONES) | x)) & W_HIGH) ==
+	    0;
+}
+
 /* Framing facts gathered while the fields are read. */
 struct hp_frame {
 	bool has_cl;
@@ -423,6 +457,24 @@ conn_bits(struct wk_str v)
 	return bits;
 }
 
+/* True for "Transfer_Encoding" or "Content_Length" (any case): valid
+ * tokens, but CGI-style gateways map '-' and '_' to the same variable, so
+ * they could frame the body differently. Refused (doc/HTTP-PARSING.md). */
+static bool
+lookalike(struct wk_str name)
+{
+	char low[18];
+	size_t i;
+
+	if ((name.len != 17 && name.len != 14) ||
+	    memchr(name.p, '_', name.len) == NULL)
+		return false;
+	for (i = 0; i < name.len; i++)
+		low[i] = name.p[i] == '_' ? '-' : (char)lc((uint8_t)name.p[i]);
+	return ieq(low, name.len, "transfer-encoding") ||
+	    ieq(low, name.len, "content-length");
+}
+
 /* Interprets the fields that matter for framing and routing, as soon as
  * each is complete, so errors are found before the head ends. */
 static enum wk_http_err
@@ -462,8 +514,11 @@ field_sem(
 			h->conn |= conn_bits(fl->value);
 		break;
 	case 14:
-		if (!ieq(n, 14, "content-length"))
+		if (!ieq(n, 14, "content-length")) {
+			if (lookalike(fl->name))
+				return WK_HTTP_E_BAD_NAME;
 			break;
+		}
 		e = field_cl(f, fl->value.p, fl->value.len);
 		if (e != WK_HTTP_OK)
 			return e;
@@ -475,8 +530,11 @@ field_sem(
 			h->conn |= conn_bits(fl->value);
 		break;
 	case 17:
-		if (!ieq(n, 17, "transfer-encoding"))
+		if (!ieq(n, 17, "transfer-encoding")) {
+			if (lookalike(fl->name))
+				return WK_HTTP_E_BAD_NAME;
 			break;
+		}
 		if (h->is_request && h->version_minor == 0)
 			return WK_HTTP_E_TE_HTTP10;
 		field_te(f, fl->value);
@@ -509,7 +567,9 @@ req_line(const char *s, const char *e, struct wk_http_head *h,
 		goto syntax;
 	h->method.p = s;
 	h->method.len = (size_t)(p - s);
-	for (t = ++p; p < e && IS(*p, C_TARGET); p++)
+	for (t = ++p; e - p >= 8 && w_target(w_load(p)); p += 8)
+		;
+	for (; p < e && IS(*p, C_TARGET); p++)
 		;
 	if (p == e)
 		return R_MORE;
@@ -530,6 +590,11 @@ req_line(const char *s, const char *e, struct wk_http_head *h,
 			goto syntax;
 		}
 	}
+	if (v[5] != '1' || (v[7] != '0' && v[7] != '1')) {
+		*err = WK_HTTP_E_VERSION;
+		return R_ERR;
+	}
+	h->version_minor = v[7] - '0';
 	if (p == e)
 		return R_MORE;
 	if (*p == '\n') {
@@ -544,11 +609,6 @@ req_line(const char *s, const char *e, struct wk_http_head *h,
 		*err = WK_HTTP_E_BARE_CR;
 		return R_ERR;
 	}
-	if (v[5] != '1' || (v[7] != '0' && v[7] != '1')) {
-		*err = WK_HTTP_E_VERSION;
-		return R_ERR;
-	}
-	h->version_minor = v[7] - '0';
 	*next = p + 1;
 	return R_OK;
 syntax:
@@ -633,8 +693,6 @@ req_framing(struct wk_http_head *h, const struct hp_frame *f)
 	bool connect =
 	    h->method.len == 7 && memcmp(h->method.p, "CONNECT", 7) == 0;
 
-	if (h->version_minor == 1 && !h->has_host)
-		return WK_HTTP_E_HOST;
 	if (f->has_te) {
 		if (f->te_bad || f->te_n == 0 || !f->te_last_chunked ||
 		    f->te_chunked_mid)
@@ -648,6 +706,8 @@ req_framing(struct wk_http_head *h, const struct hp_frame *f)
 		h->body = WK_HTTP_BODY_LENGTH;
 		h->content_length = f->cl;
 	}
+	if (h->version_minor == 1 && !h->has_host)
+		return WK_HTTP_E_HOST;
 	return WK_HTTP_OK;
 }
 
@@ -701,9 +761,8 @@ field_line(const char *p, const char *w, struct wk_http_head *h,
 		;
 	s = p;
 	/* hot loop: most head bytes are field values */
-	while (w - p >= 4 && IS(p[0], C_FVAL) && IS(p[1], C_FVAL) &&
-	    IS(p[2], C_FVAL) && IS(p[3], C_FVAL))
-		p += 4;
+	while (w - p >= 8 && w_fval(w_load(p)))
+		p += 8;
 	while (p < w && IS(*p, C_FVAL))
 		p++;
 	if (p == w)

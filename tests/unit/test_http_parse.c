@@ -415,6 +415,13 @@ test_smuggling_te(void **state)
 	    WK_HTTP_E_TE_NOT_CHUNKED);
 	req_err("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n",
 	    WK_HTTP_E_TE_HTTP10);
+	/* CGI-style gateways read '_' as '-' */
+	req_err("POST / HTTP/1.1\r\nHost: h\r\nTransfer_Encoding: chunked\r\n"
+		"Content-Length: 5\r\n\r\n",
+	    WK_HTTP_E_BAD_NAME);
+	req_err("POST / HTTP/1.1\r\nHost: h\r\ncontent_LENGTH: 5\r\n\r\n",
+	    WK_HTTP_E_BAD_NAME);
+	req_ok("POST / HTTP/1.1\r\nHost: h\r\nX_Transfer_Encoding: 1\r\n\r\n");
 	req_err(
 	    "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n chunked\r\n"
 	    "\r\n",
@@ -492,6 +499,7 @@ test_early_errors(void **state)
 		    WK_HTTP_E_TE_HTTP10 },
 		{ "GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n", WK_HTTP_E_HOST },
 		{ "GET / HTTP/3x", WK_HTTP_E_SYNTAX },
+		{ "GET / HTTP/5.6", WK_HTTP_E_VERSION },
 	};
 	struct wk_http_head *h = &head;
 	enum wk_http_err e;
@@ -565,15 +573,17 @@ test_limits(void **state)
 	/* zero limits mean defaults, a huge field limit is capped */
 	{
 		struct wk_http_limits l0 = { 0, 0, 100000 };
-		char *s = malloc(300 * 8 + 64);
+		size_t cap = 300 * 8 + 64;
+		char *s = malloc(cap);
 		enum wk_http_err e;
 		size_t i;
 
 		assert_non_null(s);
-		n = (size_t)sprintf(s, "GET / HTTP/1.1\r\n");
+		n = (size_t)snprintf(s, cap, "GET / HTTP/1.1\r\n");
 		for (i = 0; i < 300; i++)
-			n += (size_t)sprintf(s + n, "A: %03zu\r\n", i);
-		n += (size_t)sprintf(s + n, "\r\n");
+			n +=
+			    (size_t)snprintf(s + n, cap - n, "A: %03zu\r\n", i);
+		n += (size_t)snprintf(s + n, cap - n, "\r\n");
 		assert_int_equal(wk_http_parse_request(s, n, &l0, &head, &e),
 		    WK_PARSE_ERROR);
 		assert_int_equal(e, WK_HTTP_E_TOO_MANY_FIELDS);
