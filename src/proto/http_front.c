@@ -205,6 +205,8 @@ http_cli_write_cb(struct bufferevent *bev, void *arg)
 	struct evbuffer *out = bufferevent_get_output(bev);
 
 	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	if (evbuffer_get_length(out) == 0)
+		bufferevent_disable(bev, EV_WRITE); /* see wk_sess_flush */
 	wk_sess_enter(s);
 	s->last_active_ms = wk_sess_now_ms(s);
 	switch (s->state) {
@@ -491,7 +493,8 @@ http_up_connected(struct wk_sess *s)
 	}
 	bufferevent_setcb(up, http_up_read_cb, http_up_write_cb,
 	    http_up_event_cb, s);
-	bufferevent_enable(up, EV_READ | EV_WRITE);
+	bufferevent_disable(up, EV_WRITE); /* wk_sess_flush writes */
+	bufferevent_enable(up, EV_READ);
 	wk_sess_set_state(s, WK_SESS_ST_FORWARD);
 	r->resp = WK_RESP_HEAD;
 	evbuffer_add(bufferevent_get_output(up), r->out_head, r->out_head_len);
@@ -508,14 +511,12 @@ http_connect_cb(struct bufferevent *bev, enum wk_conn_err err,
 {
 	struct wk_sess *s = arg;
 	struct wk_req *r = &s->req;
-	bool outer;
 
 	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
 	s->connecting = NULL;
-	/* this may run inside wk_connect_start, already in a callback */
-	outer = !s->in_callback;
-	if (outer)
-		wk_sess_enter(s);
+	/* this may run inside wk_connect_start, already in a callback:
+	 * enter/leave nest */
+	wk_sess_enter(s);
 	if (err != WK_CONN_OK) {
 		int st = err == WK_CONN_TIMEOUT || err == WK_CONN_DNS_TIMEOUT ?
 		    504 : 502;
@@ -536,8 +537,7 @@ http_connect_cb(struct bufferevent *bev, enum wk_conn_err err,
 		r->up_reused = false;
 		http_up_connected(s);
 	}
-	if (outer)
-		wk_sess_leave(s);
+	wk_sess_leave(s);
 }
 
 static void
@@ -851,8 +851,9 @@ http_up_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct wk_sess *s = arg;
 
-	(void)bev;
 	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE); /* see wk_sess_flush */
 	wk_sess_enter(s);
 	if (s->cli_paused && !s->req.body_done) {
 		s->cli_paused = false;
@@ -969,7 +970,8 @@ wk_http_start(struct wk_sess *s)
 	bufferevent_set_max_single_write(s->cli, READ_MAX);
 	/* a client that stops reading our output for this long is gone */
 	bufferevent_set_timeouts(s->cli, NULL, &wto);
-	bufferevent_enable(s->cli, EV_READ | EV_WRITE);
+	bufferevent_disable(s->cli, EV_WRITE); /* wk_sess_flush writes */
+	bufferevent_enable(s->cli, EV_READ);
 	wk_sess_set_state(s, WK_SESS_ST_HEAD);
 	wk_sess_timer(s, s->conf->timeout.header_read_ms);
 }

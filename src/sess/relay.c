@@ -82,7 +82,9 @@ relay_read_cb(struct bufferevent *bev, void *arg)
 	struct wk_sess *s = arg;
 
 	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
 	relay_move(s, bev);
+	wk_sess_leave(s); /* writes what was moved */
 }
 
 static void
@@ -92,6 +94,8 @@ relay_write_cb(struct bufferevent *bev, void *arg)
 	bool to_cli;
 
 	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE); /* see wk_sess_flush */
 	to_cli = relay_is_cli(s, bev);
 	/* the sink drained: let its source flow again */
 	if (to_cli && s->up_paused && !s->up_eof) {
@@ -157,7 +161,7 @@ wk_relay_start(struct wk_sess *s)
 		bufferevent_set_max_single_write(b, RELAY_READ_MAX);
 		/* a peer that stops reading for the idle bound is gone */
 		bufferevent_set_timeouts(b, NULL, &wto);
-		bufferevent_enable(b, EV_READ | EV_WRITE);
+		bufferevent_enable(b, EV_READ);
 	}
 	relay_move(s, s->cli);
 	relay_move(s, s->up);

@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -224,15 +225,63 @@ wk_sess_close(struct wk_sess *s, const char *reason)
 	    reason);
 	sess_teardown(s);
 	s->dead = true;
-	if (!s->in_callback)
+	if (s->cb_depth == 0)
 		sess_destroy(s);
+}
+
+static void
+sess_flush_one(struct bufferevent *bev)
+{
+	struct evbuffer *out = bufferevent_get_output(bev);
+	int n;
+
+	if (evbuffer_get_length(out) == 0 ||
+	    (bufferevent_get_enabled(bev) & EV_WRITE))
+		return;
+	n = evbuffer_write(out, bufferevent_getfd(bev));
+	if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
+	    evbuffer_get_length(out) > 0) {
+		/* the rest (or the error) is libevent's to handle */
+		bufferevent_enable(bev, EV_WRITE);
+		return;
+	}
+	/* drained at once: run what the write callback would have */
+	bufferevent_trigger(bev, EV_WRITE, 0);
+}
+
+void
+wk_sess_flush(struct wk_sess *s)
+{
+	/* a write callback may queue more (a resumed source): a few rounds */
+	for (int round = 0; round < 4 && !s->dead; round++) {
+		size_t c0 = s->cli ? evbuffer_get_length(
+					 bufferevent_get_output(s->cli)) : 0;
+		size_t u0 = s->up ? evbuffer_get_length(
+					bufferevent_get_output(s->up)) : 0;
+
+		if (c0 == 0 && u0 == 0)
+			return;
+		if (s->cli != NULL)
+			sess_flush_one(s->cli);
+		if (!s->dead && s->up != NULL)
+			sess_flush_one(s->up);
+		if (s->dead)
+			return;
+		size_t c1 = s->cli ? evbuffer_get_length(
+					 bufferevent_get_output(s->cli)) : 0;
+		size_t u1 = s->up ? evbuffer_get_length(
+					bufferevent_get_output(s->up)) : 0;
+		if (c1 == c0 && u1 == u0)
+			return;
+	}
 }
 
 bool
 wk_sess_leave(struct wk_sess *s)
 {
-	s->in_callback = false;
-	if (s->dead) {
+	if (s->cb_depth == 1 && !s->dead)
+		wk_sess_flush(s);
+	if (--s->cb_depth == 0 && s->dead) {
 		sess_destroy(s);
 		return true;
 	}

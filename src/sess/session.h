@@ -100,7 +100,7 @@ struct wk_sess {
 	bool cli_paused;	/* client reads stopped: upstream is full */
 	bool up_paused;		/* upstream reads stopped: client is full */
 	bool lingering;		/* CLOSING: output flushed, FIN sent */
-	bool in_callback;	/* free is deferred past the current callback */
+	unsigned cb_depth;	/* callbacks on the stack; free waits for 0 */
 	bool dead;		/* closed; freed when the callback unwinds */
 	uint64_t requests;	/* requests served on this connection */
 
@@ -131,13 +131,20 @@ void wk_sess_end_request(struct wk_sess *s, const char *reason);
 /* Frees the upstream connection (or returns it to the pool). */
 void wk_sess_drop_upstream(struct wk_sess *s, bool reuse);
 
-/* Trampoline bracket: callbacks call enter first and leave last; leave
- * returns true when the session was freed. */
+/* Trampoline bracket: callbacks call enter first and leave last. The
+ * outermost leave writes what the callback queued (wk_sess_flush) and frees
+ * a session closed meanwhile; it returns true when it did. */
 static inline void
 wk_sess_enter(struct wk_sess *s)
 {
-	s->in_callback = true;
+	s->cb_depth++;
 }
 bool wk_sess_leave(struct wk_sess *s);
+
+/* Writes queued output at once instead of waiting for the socket to be
+ * reported writable: most responses fit the socket buffer, and this saves
+ * two epoll_ctl calls and a loop turn per write. Only what does not fit
+ * waits for a write event (EV_WRITE is enabled only then). */
+void wk_sess_flush(struct wk_sess *s);
 
 #endif

@@ -192,6 +192,7 @@ wk_pool_put(struct wk_pool *p, const char *key, struct bufferevent *bev,
 	k->n++;
 	p->total++;
 	bufferevent_setcb(bev, pool_idle_read_cb, NULL, pool_idle_event_cb, c);
+	bufferevent_disable(bev, EV_WRITE);
 	bufferevent_set_timeouts(bev, &tv, NULL);
 	bufferevent_setwatermark(bev, EV_READ, 0, 0);
 	bufferevent_enable(bev, EV_READ);
