@@ -493,7 +493,7 @@ def serve_http(sock, cid):
 
 def serve_raw(sock, cid):
     conn = Conn(sock)
-    while len(conn.buf) < 7:
+    while len(conn.buf) < 7 and b"SHUTWR\n".startswith(bytes(conn.buf)):
         if not conn.fill():
             break
     if bytes(conn.buf[:7]) == b"SHUTWR\n":

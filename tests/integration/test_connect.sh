@@ -1,0 +1,161 @@
+#!/bin/bash
+# test_connect.sh: CONNECT tunnels and Upgrade through absolute-form
+# requests: full duplex, half-close in both directions.
+. "$(dirname "$0")/lib.sh"
+wk_require_wicket
+
+wk_origin_start http
+wk_origin_start raw
+wk_proxy_start_or_bail
+
+# curl --proxytunnel to the HTTP origin
+out=$(wk_curl -p -o "$WK_T/tun.bin" -w '%{http_code}' "$(wk_url /bytes/2000000)")
+wk_is "$out" 200 "curl --proxytunnel: status 200 through the tunnel"
+wk_is "$(sha256sum <"$WK_T/tun.bin" | cut -d' ' -f1)" "$(wk_data_sha 2000000)" \
+    "curl --proxytunnel: body sha256 matches"
+out=$(wk_curl -p -w '%{num_connects}\n' "$(wk_url /conn-id)" "$(wk_url /conn-id)")
+wk_like "$(printf '%s' "$out" | tr '\n' ' ')" '^([0-9]+) 1 \1 0$' \
+    "curl --proxytunnel: two requests through one tunnel"
+
+# Raw CONNECT, echo, then the client half-closes: the server's final
+# message must still arrive.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+          % (w.RAW_PORT, w.RAW_PORT))
+rd = w.Reader(s)
+r = w.read_response(rd, "CONNECT")
+print("status", r.status)
+s.sendall(b"hello\n")
+while b"hello\n" not in rd.buf:
+    if not rd.fill():
+        break
+print("echo", bytes(rd.buf).decode().strip())
+rd.buf.clear()
+s.shutdown(w.socket.SHUT_WR)
+rest = rd.until_eof()
+print("final", rest.decode().strip())
+EOF
+)
+wk_like "$out" '^status 200' "CONNECT to the raw server: 200"
+wk_like "$out" 'echo hello' "CONNECT: bytes relayed both ways"
+wk_like "$out" "final bye 6 $(printf 'hello\n' | sha256sum | cut -d' ' -f1)" \
+    "CONNECT: client half-close passed on, server's last bytes delivered"
+wk_log_wait 'half-close received after 6 bytes' 3 "$WK_RAW_LOG"
+wk_is "$?" 0 "CONNECT: server saw the half-close"
+
+# Server half-closes first; the client keeps sending.
+out=$(wk_py <<'EOF'
+import wkclient as w, time
+s = w.connect()
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" % w.RAW_PORT)
+rd = w.Reader(s)
+r = w.read_response(rd, "CONNECT")
+s.sendall(b"SHUTWR\n")
+got = rd.until_eof()
+print("got", got.decode().strip())
+time.sleep(0.2)
+try:
+    s.sendall(b"still-talking\n")
+    print("sent-after-eof")
+except OSError as e:
+    print("send failed", e)
+time.sleep(0.3)
+s.shutdown(w.socket.SHUT_WR)
+EOF
+)
+wk_like "$out" 'got ok' "CONNECT: server half-close reaches the client as EOF"
+wk_log_wait 'after-shutwr 14 still-talking' 5 "$WK_RAW_LOG"
+wk_is "$?" 0 "CONNECT: client bytes after the server's half-close still delivered"
+
+# Full duplex, 20 MB each way at the same time.
+out=$(wk_py <<'EOF'
+import wkclient as w, threading, hashlib
+s = w.connect(timeout=60)
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" % w.RAW_PORT)
+rd = w.Reader(s)
+r = w.read_response(rd, "CONNECT")
+n = 20 << 20
+block = bytes(range(256)) * 4096
+def pump():
+    left = n
+    while left:
+        k = min(left, len(block))
+        s.sendall(block[:k])
+        left -= k
+    s.shutdown(w.socket.SHUT_WR)
+t = threading.Thread(target=pump, daemon=True)
+t.start()
+data = rd.until_eof()
+h = hashlib.sha256(data[:n])
+tail = data[n:]
+want = hashlib.sha256(block * 20).hexdigest()
+print("echo-ok" if h.hexdigest() == want else "echo-bad")
+print(tail.decode().strip() == "bye %d %s" % (n, want))
+EOF
+)
+wk_like "$out" 'echo-ok' "CONNECT: 20 MB echoed full duplex, sha256 matches"
+wk_like "$out" 'True' "CONNECT: server counted every byte"
+
+# Errors
+port=$(wk_free_port)
+out=$(timeout 5 curl -sS -p -x "http://127.0.0.1:$WK_PROXY_PORT" --max-time 5 \
+    -o /dev/null -w '%{http_connect}' "http://127.0.0.1:$port/" 2>/dev/null)
+wk_is "$out" 502 "CONNECT to a closed port: 502"
+
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect(timeout=5)
+s.sendall(b"CONNECT 127.0.0.1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+r = w.read_response(w.Reader(s), "CONNECT")
+print(r.status)
+EOF
+)
+wk_is "$out" 400 "CONNECT without a port: 400"
+
+# Upgrade (WebSocket handshake) through an absolute-form request
+out=$(wk_py <<'EOF'
+import wkclient as w, base64, hashlib
+s = w.connect()
+key = base64.b64encode(b"0123456789abcdef").decode()
+s.sendall(w.get_req("/ws", "GET", [
+    "Connection: Upgrade", "Upgrade: websocket",
+    "Sec-WebSocket-Key: " + key, "Sec-WebSocket-Version: 13"]))
+rd = w.Reader(s)
+r = w.read_response(rd)
+acc = base64.b64encode(hashlib.sha1(
+    (key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+print("status", r.status, (r.header("Upgrade") or "").lower(),
+      "accept-ok" if r.header("Sec-WebSocket-Accept") == acc else "accept-bad")
+payload = bytes(range(256)) * 40
+s.sendall(payload)
+while len(rd.buf) < len(payload):
+    if not rd.fill():
+        break
+print("echo-ok" if bytes(rd.buf[:len(payload)]) == payload else "echo-bad")
+del rd.buf[:len(payload)]
+s.shutdown(w.socket.SHUT_WR)
+rest = rd.until_eof()
+print("final", rest.decode().strip() == "bye %d %s" % (len(payload),
+                                                      w.sha(payload)))
+EOF
+)
+wk_like "$out" '^status 101 websocket accept-ok' "Upgrade: websocket through the proxy: 101"
+wk_like "$out" 'echo-ok' "Upgrade: bytes relayed both ways after 101"
+wk_like "$out" 'final True' "Upgrade: half-close passed on after 101"
+
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+s.sendall(w.get_req("/echo/up", "GET", ["Connection: Upgrade",
+                                        "Upgrade: websocket"]))
+r = w.read_response(w.Reader(s))
+print(r.status)
+print(r.body.decode("latin-1"))
+EOF
+)
+wk_like "$out" '^Upgrade: websocket' "Upgrade header forwarded when upgrading"
+wk_like "$out" '^[Cc]onnection:.*[Uu]pgrade' "Connection: upgrade forwarded when upgrading"
+
+wk_done
