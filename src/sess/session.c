@@ -21,6 +21,7 @@
 #include "core/worker.h"
 #include "log/log.h"
 #include "proto/http_front.h"
+#include "sess/relay.h"
 #include "sess/session.h"
 #include "upstream/connector.h"
 #include "upstream/pool.h"
@@ -198,6 +199,9 @@ sess_destroy(struct wk_sess *s)
 static void
 sess_teardown(struct wk_sess *s)
 {
+	/* the relay's events watch the bufferevents' fds: free it first */
+	wk_relay_free(s->relay);
+	s->relay = NULL;
 	wk_sess_drop_upstream(s, false);
 	if (s->cli != NULL) {
 		bufferevent_free(s->cli);
@@ -238,7 +242,11 @@ sess_flush_one(struct bufferevent *bev)
 	if (evbuffer_get_length(out) == 0 ||
 	    (bufferevent_get_enabled(bev) & EV_WRITE))
 		return;
+	/* socket bufferevents keep the front of their output frozen except
+	 * while they write; do as their write callback does */
+	evbuffer_unfreeze(out, 1);
 	n = evbuffer_write(out, bufferevent_getfd(bev));
+	evbuffer_freeze(out, 1);
 	if ((n < 0 && errno != EAGAIN && errno != EINTR) ||
 	    evbuffer_get_length(out) > 0) {
 		/* the rest (or the error) is libevent's to handle */
@@ -279,7 +287,7 @@ wk_sess_flush(struct wk_sess *s)
 bool
 wk_sess_leave(struct wk_sess *s)
 {
-	if (s->cb_depth == 1 && !s->dead)
+	if (s->cb_depth == 1 && !s->dead && s->relay == NULL)
 		wk_sess_flush(s);
 	if (--s->cb_depth == 0 && s->dead) {
 		sess_destroy(s);

@@ -16,6 +16,7 @@ struct bufferevent;
 struct event;
 struct wk_config;
 struct wk_connect;
+struct wk_relay;
 struct wk_worker;
 
 #define WK_SESS_MAGIC 0x5e55104bu
@@ -88,6 +89,7 @@ struct wk_sess {
 	struct bufferevent *up;	/* upstream connection, NULL when none */
 	struct sockaddr_storage up_addr;
 	struct wk_connect *connecting;
+	struct wk_relay *relay;	/* TUNNEL state: the splice relay */
 
 	struct event *timer;	/* the one deadline of the current state */
 	uint64_t last_active_ms; /* for idle bounds in relay states */
