@@ -35,6 +35,7 @@ export WICKET
 
 WK_T=$(mktemp -d "${TMPDIR:-/tmp}/wk-int.XXXXXX") || exit 99
 WK_PIDS=
+WK_PROXIES=
 WK_N=0
 WK_NFAIL=0
 WK_NPROXY=0
@@ -115,7 +116,36 @@ wk_unlike() {
 	wk_pass "$3"
 }
 
+# One last check per test file: every wicket started here stops with exit
+# status 0 on SIGTERM, and no sanitizer report is in its logs (under ASan a
+# leak makes the exit status non-zero).
+wk_final_checks() {
+	local e p d bad=
+	[ "$WK_TEST_PROXY" = wicket ] && [ -n "$WK_PROXIES" ] || return 0
+	for e in $WK_PROXIES; do
+		p=${e%%|*}
+		d=${e#*|}
+		if wk_alive "$p"; then
+			kill -TERM "$p" 2>/dev/null
+			wk_wait_exit "$p" 20
+			[ "$WK_RC" = 0 ] || bad="$bad pid $p exit $WK_RC;"
+		fi
+		if grep -Eqs 'AddressSanitizer|LeakSanitizer|runtime error:|Sanitizer' \
+		    "$d/err.log" "$d/error.log" "$d/stdout.log"; then
+			bad="$bad sanitizer report in $d;"
+			grep -Ehs -A 12 'Sanitizer|runtime error:' "$d/err.log" \
+			    "$d/error.log" | head -n 40 | sed 's/^/#   /'
+		fi
+	done
+	if [ -z "$bad" ]; then
+		wk_pass "every wicket instance exits 0 on SIGTERM, no sanitizer report"
+	else
+		wk_fail "every wicket instance exits 0 on SIGTERM, no sanitizer report" "$bad"
+	fi
+}
+
 wk_done() {
+	wk_final_checks
 	echo "1..$WK_N"
 	if [ $WK_NFAIL -gt 0 ] && [ -n "${WK_ERRLOG:-}" ] && [ -f "$WK_ERRLOG" ]
 	then
@@ -315,6 +345,7 @@ wk_proxy_start() {
 			WK_ERRLOG=$dir/err.log
 			WK_ACCESS=$dir/access.log
 			[ "$WK_TEST_PROXY" = tinyproxy ] && WK_ACCESS=$dir/err.log
+			WK_PROXIES="$WK_PROXIES $pid|$dir"
 			export WK_PROXY_PORT WK_PID
 			return 0
 		fi

@@ -151,4 +151,31 @@ EOF
 )
 wk_is "$out" "200 GET /echo/scheme HTTP/1.1" "scheme is case-insensitive"
 
+# HTTP/1.0 request without Host: the proxy supplies one from the URI.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+s.sendall(b"GET http://%s/echo/nohost HTTP/1.0\r\n\r\n" % w.ORIGIN.encode())
+r = w.read_response(w.Reader(s))
+print(r.status)
+print(r.body.decode("latin-1"))
+EOF
+)
+wk_like "$out" '^Host: 127\.0\.0\.1:'"$WK_ORIGIN_PORT"$'\r' \
+    "HTTP/1.0 request without Host: Host added from the absolute URI"
+
+# A Via from the client is kept, ours is added after it.
+out=$(wk_curl -H 'Via: 1.0 upstream-client' "$(wk_url /echo/via2)")
+wk_like "$out" '1\.0 upstream-client' "client's Via kept"
+if [ "$WK_TEST_PROXY" = wicket ]; then
+	vias=$(printf '%s\n' "$out" | grep -i '^via:' | tr -d '\r' | tr '\n' ' ')
+	wk_like "$vias" '1\.0 upstream-client.*1\.1 wicket' "our Via comes after the client's"
+
+	# The configured pseudonym
+	wk_proxy_start_or_bail "via gate-7"
+	out=$(wk_curl -D "$WK_T/hv" "$(wk_url /echo/via3)")
+	wk_like "$out" '^[Vv]ia: (.*, *)?1\.1 gate-7' "via NAME: request carries Via: 1.1 NAME"
+	wk_like "$(cat "$WK_T/hv")" '^[Vv]ia: (.*, *)?1\.1 gate-7' "via NAME: response carries Via: 1.1 NAME"
+fi
+
 wk_done

@@ -125,6 +125,15 @@ EOF
 )
 wk_is "$out" "200 [103] b'final\\n'" "103 Early Hints relayed before the final response"
 
+# The origin answers before reading the request body, then closes.
+wk_make_file "$WK_T/early.bin" 3000000
+out=$(wk_curl -X POST --data-binary @"$WK_T/early.bin" -o "$WK_T/early.out" \
+    -w '%{http_code}' "$(wk_url /early)" 2>&1)
+wk_is "$out $(cat "$WK_T/early.out")" "200 early" \
+    "an early final response (before the body was read) reaches the client"
+wk_ok "still serving after an early response" \
+    wk_curl -f -o /dev/null "$(wk_url /bytes/10)"
+
 # No body for HEAD / 204 / 304; the connection stays usable after each.
 out=$(wk_py <<'EOF'
 import wkclient as w, socket

@@ -110,6 +110,7 @@ WK_ERRLOG=$WK_T/run.err
 wk_log_wait 'ready' 20
 wk_is "$?" 0 "run --listen --state-dir without a config: ready"
 wk_like "$(cat "$WK_T/run.err")" "listening on 127\\.0\\.0\\.1:$port" "logs 'listening on ADDR:PORT'"
+wk_like "$(grep 'ready' "$WK_T/run.err")" 'notice' "the ready line carries its level (notice)"
 wk_origin_start http
 out=$(curl -sS --max-time 10 -x "http://127.0.0.1:$port" "$(wk_url /bytes/10)" | wc -c)
 wk_is "$out" 10 "run without a config: proxies requests"

@@ -7,6 +7,7 @@ wk_require_wicket
 wk_origin_start http
 wk_origin_start raw
 wk_proxy_start_or_bail
+WK_FD_BASE=$(wk_fd_count)
 
 # curl --proxytunnel to the HTTP origin
 out=$(wk_curl -p -o "$WK_T/tun.bin" -w '%{http_code}' "$(wk_url /bytes/2000000)")
@@ -157,5 +158,68 @@ EOF
 )
 wk_like "$out" '^Upgrade: websocket' "Upgrade header forwarded when upgrading"
 wk_like "$out" '^[Cc]onnection:.*[Uu]pgrade' "Connection: upgrade forwarded when upgrading"
+
+# An Upgrade the origin declines: the connection goes on as HTTP.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect(timeout=5)
+rd = w.Reader(s)
+s.sendall(w.get_req("/echo/no-upgrade", "GET", ["Connection: Upgrade",
+                                                "Upgrade: websocket"]))
+r1 = w.read_response(rd)
+s.sendall(w.get_req("/bytes/10"))
+r2 = w.read_response(rd)
+print(r1.status, r2.status, len(r2.body))
+EOF
+)
+wk_is "$out" "200 200 10" "Upgrade declined by the origin (200): the connection stays HTTP"
+
+# Back-pressure in a tunnel: the client writes but never reads; the echo
+# server blocks, so the client must be held back too.
+out=$(wk_py <<'EOF'
+import wkclient as w, threading, time
+s = w.connect(timeout=30)
+s.setsockopt(w.socket.SOL_SOCKET, w.socket.SO_RCVBUF, 65536)
+s.setsockopt(w.socket.SOL_SOCKET, w.socket.SO_SNDBUF, 65536)
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" % w.RAW_PORT)
+rd = w.Reader(s)
+r = w.read_response(rd, "CONNECT")
+sent = [0]
+block = b"b" * 65536
+def pump():
+    try:
+        while sent[0] < 200 << 20:
+            s.sendall(block)
+            sent[0] += len(block)
+    except OSError:
+        pass
+t = threading.Thread(target=pump, daemon=True)
+t.start()
+time.sleep(2.5)
+print("sent-MB %d" % (sent[0] >> 20))
+EOF
+)
+mb=$(printf '%s\n' "$out" | sed -n 's/^sent-MB //p')
+wk_diag "client wrote ${mb:-?} MB into a tunnel it does not read from"
+if [ -n "$mb" ] && [ "$mb" -lt 100 ]; then
+	wk_pass "tunnel back-pressure: a client that does not read is held back"
+else
+	wk_fail "tunnel back-pressure: a client that does not read is held back" "$out"
+fi
+
+# No descriptors left behind by the tunnels above (the pool may keep an
+# upstream connection or two).
+i=0
+while [ "$(wk_fd_count)" -gt $((WK_FD_BASE + 2)) ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+now=$(wk_fd_count)
+if [ "$now" -le $((WK_FD_BASE + 2)) ]; then
+	wk_pass "tunnels closed: descriptors back to the baseline ($now)"
+else
+	wk_fail "tunnels closed: descriptors back to the baseline" \
+	    "baseline $WK_FD_BASE, now $now" "$(ls -l /proc/$WK_PID/fd | tail -n 20)"
+fi
 
 wk_done

@@ -84,6 +84,26 @@ wk_like "$(wk_raw "$smug")" '^400 .* (eof|reset) ' "two Host fields: 400, connec
 sleep 0.3
 wk_unlike "$(cat "$WK_ORIGIN_LOG")" 'smuggle' "no refused request reached the origin"
 
+# A bad request in the middle of a pipeline: earlier answered, then 400 and
+# close; nothing after it is forwarded.
+out=$(wk_py <<'EOF'
+import wkclient as w, socket
+s = w.connect(timeout=5)
+s.sendall(w.get_req("/echo/pipe1") +
+          w.get_req("/echo/smuggle-pipe2", "POST",
+                    ["Content-Length: 6", "Transfer-Encoding: chunked"],
+                    b"0\r\n\r\n") +
+          w.get_req("/echo/smuggle-pipe3"))
+rd = w.Reader(s)
+r1 = w.read_response(rd)
+r2 = w.read_response(rd)
+how, extra, t = w.wait_closed(s, 5)
+print(r1.status, r2.status, how, len(rd.buf) + len(extra))
+EOF
+)
+wk_like "$out" '^200 400 (eof|reset) 0$' \
+    "pipelined CL+TE request: earlier request answered, then 400 and close"
+
 # Bad chunked framing in a request body: the connection is closed.
 out=$(wk_py <<'EOF'
 import wkclient as w
@@ -141,6 +161,44 @@ wk_is "$out" 504 "origin slower than timeout upstream-response: 504"
 wk_like "$(cat "$WK_T/hto" 2>/dev/null)" 'X-Wicket-Error: timeout' "... with X-Wicket-Error: timeout"
 out=$(wk_curl "$(wk_url '/drip?n=20&ms=100')" | wc -c)
 wk_is "$out" 20 "a slow body that keeps flowing is not cut by upstream-response"
+
+# Broken responses from the origin: 502 when nothing was sent yet, a closed
+# client connection when the body breaks.
+for kind in cl-te two-cl status garbage bare-lf; do
+	out=$(wk_py "$kind" <<'EOF'
+import wkclient as w, socket, sys
+s = w.connect(timeout=5)
+s.sendall(w.get_req("/bad-response/" + sys.argv[1]))
+rd = w.Reader(s)
+try:
+    r = w.read_response(rd)
+    how, extra, t = w.wait_closed(s, 5)
+    print(r.status, r.header("X-Wicket-Error") or "-", how)
+except (EOFError, socket.timeout, OSError) as e:
+    print("noresponse", type(e).__name__)
+EOF
+)
+	wk_like "$out" '^502 ' "origin response with bad framing ($kind): 502"
+done
+for kind in bad-chunk short; do
+	out=$(wk_py "$kind" <<'EOF'
+import wkclient as w, socket, sys
+s = w.connect(timeout=5)
+s.sendall(w.get_req("/bad-response/" + sys.argv[1]))
+rd = w.Reader(s)
+try:
+    r = w.read_response(rd)
+    print("complete", r.status, r.body)
+except (EOFError, ValueError, OSError) as e:
+    print("cut", type(e).__name__)
+except socket.timeout:
+    print("hang")
+EOF
+)
+	wk_like "$out" '^(cut|502 )' "origin body breaks ($kind): client connection closed, response incomplete"
+done
+n=$(wk_curl -o /dev/null -w '%{http_code}' "$(wk_url /bytes/10)")
+wk_is "$n" 200 "the origin's broken connections are not reused"
 
 # Still serving after all that
 out=$(wk_curl -o /dev/null -w '%{http_code}' "$(wk_url /bytes/10)")

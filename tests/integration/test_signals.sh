@@ -119,6 +119,26 @@ wk_is "$WK_RC" 0 "SIGTERM with a request outliving timeout shutdown: exits 0 wit
 kill "$cpid" 2>/dev/null
 wait "$cpid" 2>/dev/null
 
+# SIGTERM with an idle keep-alive client: no need to wait for the bound.
+wk_proxy_start_or_bail "timeout shutdown 30s" "timeout keepalive 60s"
+wk_py >"$WK_T/idle.out" 2>&1 <<'EOF' &
+import wkclient as w
+s = w.connect(timeout=40)
+rd = w.Reader(s)
+s.sendall(w.get_req("/bytes/10"))
+r = w.read_response(rd)
+print("served", r.status, flush=True)
+how, data, t = w.wait_closed(s, 40)
+print("closed", how)
+EOF
+ipid=$!
+wk_retry 5 grep -q served "$WK_T/idle.out"
+kill -TERM "$WK_PID"
+wk_wait_exit "$WK_PID" 10
+wk_is "$WK_RC" 0 "SIGTERM with an idle keep-alive client: exits 0 well before timeout shutdown"
+wait $ipid
+wk_like "$(cat "$WK_T/idle.out")" 'closed (eof|reset)' "... and the idle client is disconnected"
+
 # SIGINT on an idle proxy: exits 0 promptly.
 wk_proxy_start_or_bail
 code /bytes/10 >/dev/null

@@ -37,6 +37,8 @@
 #                       connection M ms after answering (no Connection: close)
 #     /http10           answers "HTTP/1.0 200 OK" with a length, then closes;
 #                       ?nolength=1: close-delimited
+#     /bad-response/K   a broken response, then close: K is cl-te, two-cl,
+#                       status, garbage, bad-chunk, bare-lf, short
 #     HEAD on any of these sends the head only.
 #
 #   --mode raw    a TCP echo server for CONNECT tests. Echoes everything; after
@@ -463,6 +465,22 @@ def handle_request(conn, req, cid, nreq):
         else:
             conn.send(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (
                 len(body), body if req.method != "HEAD" else b""))
+        return False
+    if first == "bad-response":
+        bad = {
+            "cl-te": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                     b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            "two-cl": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+                      b"Content-Length: 7\r\n\r\nabcdefg",
+            "status": b"HTTP/1.1 2x0 Broken\r\nContent-Length: 2\r\n\r\nok",
+            "garbage": b"this is not http\r\n\r\n",
+            "bad-chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+                         b"\r\n5\r\nabcde\r\nzz\r\nxx\r\n0\r\n\r\n",
+            "bare-lf": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
+            "short": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly-this",
+        }[arg]
+        conn.send(bad)
+        time.sleep(0.2)
         return False
     # /echo and everything else
     body = req.raw
