@@ -17,7 +17,7 @@
 
 #include "config/conf.h"
 #include "core/alloc.h"
-#include "core/worker.h"
+#include "worker/worker.h"
 #include "listen/listener.h"
 #include "log/log.h"
 

@@ -7,7 +7,7 @@
 
 #include <event2/buffer.h>
 
-#include "core/worker.h"
+#include "worker/worker.h"
 #include "sess/errpage.h"
 #include "admin/status.h"
 

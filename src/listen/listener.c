@@ -15,7 +15,7 @@
 
 #include "config/conf.h"
 #include "core/netaddr.h"
-#include "core/worker.h"
+#include "worker/worker.h"
 #include "listen/listener.h"
 #include "log/log.h"
 #include "sess/session.h"

@@ -22,7 +22,7 @@
 #include "config/conf.h"
 #include "core/alloc.h"
 #include "core/bug.h"
-#include "core/worker.h"
+#include "worker/worker.h"
 #include "log/log.h"
 #include "proto/http_front.h"
 #include "proto/http_parse.h"
@@ -43,7 +43,6 @@
 static void http_read_head(struct wk_sess *s);
 static void http_move_req_body(struct wk_sess *s);
 static void http_move_resp_body(struct wk_sess *s);
-static void http_up_read_cb(struct bufferevent *bev, void *arg);
 static void http_up_write_cb(struct bufferevent *bev, void *arg);
 static void http_up_event_cb(struct bufferevent *bev, short what, void *arg);
 static void http_forward(struct wk_sess *s);
@@ -84,7 +83,7 @@ http_closing_flushed(struct wk_sess *s)
 	}
 	s->lingering = true;
 	shutdown(s->cli_fd, SHUT_WR);
-	bufferevent_enable(s->cli, EV_READ);
+	wk_sess_reading(s, WK_SIDE_CLI, true);
 	wk_sess_timer(s, LINGER_MS);
 }
 
@@ -114,16 +113,13 @@ http_next_request(struct wk_sess *s)
 	wk_sess_set_state(s, WK_SESS_ST_HEAD);
 	s->head_started = false;
 	s->requests++;
-	if (s->cli_paused) {
-		s->cli_paused = false;
-	}
-	bufferevent_enable(s->cli, EV_READ);
+	s->cli_paused = false;
+	wk_sess_reading(s, WK_SIDE_CLI, true);
 	wk_sess_timer(s, s->conf->timeout.keepalive_ms);
 	/* a pipelined request already waiting is read from a fresh callback,
 	 * so a long pipeline never deepens the stack */
 	if (evbuffer_get_length(bufferevent_get_input(s->cli)) > 0)
-		bufferevent_trigger(s->cli, EV_READ,
-		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+		wk_sess_reread(s, WK_SIDE_CLI);
 }
 
 /* Sends an error of our own for the current request. keep is honoured only
@@ -186,19 +182,6 @@ http_cli_read(struct wk_sess *s)
 }
 
 static void
-http_cli_read_cb(struct bufferevent *bev, void *arg)
-{
-	struct wk_sess *s = arg;
-
-	(void)bev;
-	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
-	wk_sess_enter(s);
-	s->last_active_ms = wk_sess_now_ms(s);
-	http_cli_read(s);
-	wk_sess_leave(s);
-}
-
-static void
 http_cli_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct wk_sess *s = arg;
@@ -213,7 +196,7 @@ http_cli_write_cb(struct bufferevent *bev, void *arg)
 	case WK_SESS_ST_FORWARD:
 		if (s->up_paused && s->up != NULL) {
 			s->up_paused = false;
-			bufferevent_enable(s->up, EV_READ);
+			wk_sess_reading(s, WK_SIDE_UP, true);
 			http_move_resp_body(s);
 		}
 		break;
@@ -228,13 +211,8 @@ http_cli_write_cb(struct bufferevent *bev, void *arg)
 }
 
 static void
-http_cli_event_cb(struct bufferevent *bev, short what, void *arg)
+http_cli_event(struct wk_sess *s, short what)
 {
-	struct wk_sess *s = arg;
-
-	(void)bev;
-	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
-	wk_sess_enter(s);
 	if (what & BEV_EVENT_EOF) {
 		s->cli_eof = true;
 		switch (s->state) {
@@ -263,6 +241,17 @@ http_cli_event_cb(struct bufferevent *bev, short what, void *arg)
 	} else {
 		wk_sess_close(s, "client connection error");
 	}
+}
+
+static void
+http_cli_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)bev;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	http_cli_event(s, what);
 	wk_sess_leave(s);
 }
 
@@ -474,11 +463,12 @@ http_up_connected(struct wk_sess *s)
 
 	wk_addr_str((struct sockaddr *)&s->up_addr, r->upstream,
 	    sizeof(r->upstream));
-	bufferevent_set_max_single_read(up, READ_MAX);
 	bufferevent_set_max_single_write(up, READ_MAX);
 	bufferevent_setwatermark(up, EV_WRITE, BODY_LOW, 0);
-	bufferevent_setwatermark(up, EV_READ, 0, RESP_MAX_HEAD + READ_MAX);
 	bufferevent_set_timeouts(up, NULL, NULL);
+	bufferevent_setcb(up, NULL, http_up_write_cb, http_up_event_cb, s);
+	bufferevent_disable(up, EV_READ | EV_WRITE); /* wk_sess_flush writes */
+	s->read_limit[WK_SIDE_UP] = RESP_MAX_HEAD + READ_MAX;
 
 	if (r->is_connect) {
 		static const char ok[] =
@@ -491,10 +481,7 @@ http_up_connected(struct wk_sess *s)
 		wk_relay_start(s);
 		return;
 	}
-	bufferevent_setcb(up, http_up_read_cb, http_up_write_cb,
-	    http_up_event_cb, s);
-	bufferevent_disable(up, EV_WRITE); /* wk_sess_flush writes */
-	bufferevent_enable(up, EV_READ);
+	wk_sess_reading(s, WK_SIDE_UP, true);
 	wk_sess_set_state(s, WK_SESS_ST_FORWARD);
 	r->resp = WK_RESP_HEAD;
 	evbuffer_add(bufferevent_get_output(up), r->out_head, r->out_head_len);
@@ -615,7 +602,7 @@ http_move_req_body(struct wk_sess *s)
 		break;
 	}
 	if (!r->body_done && evbuffer_get_length(out) >= BODY_HIGH) {
-		bufferevent_disable(s->cli, EV_READ);
+		wk_sess_reading(s, WK_SIDE_CLI, false);
 		s->cli_paused = true;
 	}
 }
@@ -713,7 +700,7 @@ http_move_resp_body(struct wk_sess *s)
 		return;
 	}
 	if (evbuffer_get_length(out) >= BODY_HIGH && !s->up_paused) {
-		bufferevent_disable(s->up, EV_READ);
+		wk_sess_reading(s, WK_SIDE_UP, false);
 		s->up_paused = true;
 	}
 }
@@ -830,20 +817,16 @@ http_read_response_head(struct wk_sess *s)
 	}
 }
 
-static void
-http_up_read_cb(struct bufferevent *bev, void *arg)
+void
+wk_http_on_read(struct wk_sess *s, int side)
 {
-	struct wk_sess *s = arg;
-
-	(void)bev;
-	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
-	wk_sess_enter(s);
 	s->last_active_ms = wk_sess_now_ms(s);
-	if (s->req.resp == WK_RESP_HEAD)
+	if (side == WK_SIDE_CLI)
+		http_cli_read(s);
+	else if (s->req.resp == WK_RESP_HEAD)
 		http_read_response_head(s);
 	else if (s->req.resp == WK_RESP_BODY)
 		http_move_resp_body(s);
-	wk_sess_leave(s);
 }
 
 static void
@@ -857,21 +840,17 @@ http_up_write_cb(struct bufferevent *bev, void *arg)
 	wk_sess_enter(s);
 	if (s->cli_paused && !s->req.body_done) {
 		s->cli_paused = false;
-		bufferevent_enable(s->cli, EV_READ);
+		wk_sess_reading(s, WK_SIDE_CLI, true);
 		http_move_req_body(s);
 	}
 	wk_sess_leave(s);
 }
 
 static void
-http_up_event_cb(struct bufferevent *bev, short what, void *arg)
+http_up_event(struct wk_sess *s, short what)
 {
-	struct wk_sess *s = arg;
 	struct wk_req *r = &s->req;
 
-	(void)bev;
-	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
-	wk_sess_enter(s);
 	if (r->resp == WK_RESP_HEAD) {
 		bool nothing = evbuffer_get_length(bufferevent_get_input(s->up)) ==
 		    0;
@@ -903,7 +882,27 @@ http_up_event_cb(struct bufferevent *bev, short what, void *arg)
 			"upstream closed mid-response" :
 			"upstream reset mid-response");
 	}
+}
+
+static void
+http_up_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)bev;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	http_up_event(s, what);
 	wk_sess_leave(s);
+}
+
+void
+wk_http_on_close(struct wk_sess *s, int side, short what)
+{
+	if (side == WK_SIDE_CLI)
+		http_cli_event(s, what);
+	else
+		http_up_event(s, what);
 }
 
 /* --- timers and start ---------------------------------------------------- */
@@ -961,17 +960,17 @@ wk_http_start(struct wk_sess *s)
 	unsigned wto_ms = s->conf->timeout.upstream_response_ms;
 	struct timeval wto = {wto_ms / 1000, (wto_ms % 1000) * 1000};
 
-	bufferevent_setcb(s->cli, http_cli_read_cb, http_cli_write_cb,
-	    http_cli_event_cb, s);
-	bufferevent_setwatermark(s->cli, EV_READ, 0,
-	    s->conf->limit.header_bytes + READ_MAX);
+	bufferevent_setcb(s->cli, NULL, http_cli_write_cb, http_cli_event_cb,
+	    s);
 	bufferevent_setwatermark(s->cli, EV_WRITE, BODY_LOW, 0);
-	bufferevent_set_max_single_read(s->cli, READ_MAX);
 	bufferevent_set_max_single_write(s->cli, READ_MAX);
+	s->read_limit[WK_SIDE_CLI] = s->conf->limit.header_bytes + READ_MAX;
 	/* a client that stops reading our output for this long is gone */
 	bufferevent_set_timeouts(s->cli, NULL, &wto);
-	bufferevent_disable(s->cli, EV_WRITE); /* wk_sess_flush writes */
-	bufferevent_enable(s->cli, EV_READ);
+	/* we read (wk_sess_reading); the bufferevent only writes, and only
+	 * what wk_sess_flush could not */
+	bufferevent_disable(s->cli, EV_READ | EV_WRITE);
+	wk_sess_reading(s, WK_SIDE_CLI, true);
 	wk_sess_set_state(s, WK_SESS_ST_HEAD);
 	wk_sess_timer(s, s->conf->timeout.header_read_ms);
 }

@@ -10,6 +10,11 @@ struct wk_sess;
 
 /* Takes over a new session's client connection. */
 void wk_http_start(struct wk_sess *s);
+/* Bytes arrived on one side (enum wk_side), or are waiting there. */
+void wk_http_on_read(struct wk_sess *s, int side);
+/* One side ended: what is BEV_EVENT_* (EOF, ERROR, TIMEOUT, with READING
+ * or WRITING). */
+void wk_http_on_close(struct wk_sess *s, int side, short what);
 /* The session timer fired. */
 void wk_http_on_timeout(struct wk_sess *s);
 

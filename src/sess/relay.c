@@ -20,7 +20,7 @@
 #include "config/conf.h"
 #include "core/alloc.h"
 #include "core/bug.h"
-#include "core/worker.h"
+#include "worker/worker.h"
 #include "log/log.h"
 #include "sess/relay.h"
 #include "sess/session.h"
@@ -273,7 +273,9 @@ wk_relay_start(struct wk_sess *s)
 	r->d[0].pipe_r = r->d[0].pipe_w = r->d[1].pipe_r = r->d[1].pipe_w = -1;
 
 	/* the bufferevents keep the fds and the queued bytes; their own
-	 * events stay off from here on */
+	 * events and the session's readers stay off from here on */
+	wk_sess_reading(s, WK_SIDE_CLI, false);
+	wk_sess_reading(s, WK_SIDE_UP, false);
 	for (int i = 0; i < 2; i++) {
 		struct bufferevent *b = i ? s->up : s->cli;
 

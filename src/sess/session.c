@@ -18,7 +18,7 @@
 #include "config/conf.h"
 #include "core/alloc.h"
 #include "core/bug.h"
-#include "core/worker.h"
+#include "worker/worker.h"
 #include "log/log.h"
 #include "proto/http_front.h"
 #include "sess/relay.h"
@@ -73,6 +73,132 @@ wk_sess_timer(struct wk_sess *s, unsigned ms)
 	}
 	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
 	evtimer_add(s->timer, &tv);
+}
+
+#define SESS_READ_SMALL (16u * 1024) /* waiting for heads */
+#define SESS_READ_LARGE (64u * 1024) /* moving bodies */
+
+static void
+sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
+{
+	struct bufferevent *bev = side == WK_SIDE_CLI ? s->cli : s->up;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t len = evbuffer_get_length(in);
+	size_t room = s->state == WK_SESS_ST_FORWARD ? SESS_READ_LARGE :
+						       SESS_READ_SMALL;
+	struct evbuffer_iovec v[2];
+	ssize_t n;
+	int nv;
+
+	if (s->read_limit[side] != 0 && len >= s->read_limit[side]) {
+		/* let the handler consume first; if it cannot, stop reading
+		 * until it moves on (wk_sess_reading turns it back on) */
+		wk_http_on_read(s, side);
+		if (s->dead || !s->reading[side])
+			return;
+		bev = side == WK_SIDE_CLI ? s->cli : s->up;
+		if (bev == NULL)
+			return;
+		if (evbuffer_get_length(bufferevent_get_input(bev)) >=
+		    s->read_limit[side]) {
+			wk_sess_reading(s, side, false);
+			return;
+		}
+	}
+	if (!fresh) {
+		/* re-run on buffered bytes only */
+		if (len > 0)
+			wk_http_on_read(s, side);
+		return;
+	}
+	/* a socket bufferevent keeps the end of its input frozen except
+	 * while it reads: do as it does */
+	evbuffer_unfreeze(in, 0);
+	nv = evbuffer_reserve_space(in, (ev_ssize_t)room, v, 2);
+	n = nv > 0 ? readv(bufferevent_getfd(bev), (struct iovec *)v, nv) : -1;
+	if (n > 0) {
+		size_t first = WK_MIN((size_t)n, v[0].iov_len);
+
+		v[0].iov_len = first;
+		if (nv > 1)
+			v[1].iov_len = (size_t)n - first;
+		evbuffer_commit_space(in, v, nv > 1 && v[1].iov_len ? 2 : 1);
+	}
+	evbuffer_freeze(in, 0);
+	if (n > 0) {
+		wk_http_on_read(s, side);
+	} else if (n == 0) {
+		wk_sess_reading(s, side, false);
+		wk_http_on_close(s, side, BEV_EVENT_READING | BEV_EVENT_EOF);
+	} else if (errno != EAGAIN && errno != EINTR) {
+		wk_sess_reading(s, side, false);
+		wk_http_on_close(s, side, BEV_EVENT_READING | BEV_EVENT_ERROR);
+	}
+}
+
+static void
+sess_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)what;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (s->cli != NULL && fd == bufferevent_getfd(s->cli))
+		sess_do_read(s, WK_SIDE_CLI, true);
+	else if (s->up != NULL && fd == bufferevent_getfd(s->up))
+		sess_do_read(s, WK_SIDE_UP, true);
+	wk_sess_leave(s);
+}
+
+static void
+sess_reread_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)fd, (void)what;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (s->cli != NULL && s->reading[WK_SIDE_CLI])
+		sess_do_read(s, WK_SIDE_CLI, false);
+	wk_sess_leave(s);
+}
+
+void
+wk_sess_reread(struct wk_sess *s, enum wk_side side)
+{
+	(void)side; /* only the client side has pipelining */
+	if (s->reread == NULL)
+		s->reread = event_new(s->w->base, -1, 0, sess_reread_cb, s);
+	event_active(s->reread, EV_READ, 0);
+}
+
+void
+wk_sess_reading(struct wk_sess *s, enum wk_side side, bool on)
+{
+	struct bufferevent *bev = side == WK_SIDE_CLI ? s->cli : s->up;
+
+	if (on == s->reading[side] || bev == NULL)
+		return;
+	if (s->rev[side] == NULL)
+		s->rev[side] = event_new(s->w->base, bufferevent_getfd(bev),
+		    EV_READ | EV_PERSIST, sess_read_cb, s);
+	if (on)
+		event_add(s->rev[side], NULL);
+	else
+		event_del(s->rev[side]);
+	s->reading[side] = on;
+}
+
+/* Forgets a side's read event (its connection is going away). */
+static void
+sess_reading_free(struct wk_sess *s, enum wk_side side)
+{
+	if (s->rev[side] != NULL) {
+		event_free(s->rev[side]);
+		s->rev[side] = NULL;
+	}
+	s->reading[side] = false;
 }
 
 static void
@@ -132,6 +258,7 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 		wk_connect_cancel(s->connecting);
 		s->connecting = NULL;
 	}
+	sess_reading_free(s, WK_SIDE_UP);
 	if (s->up == NULL)
 		return;
 	if (reuse && s->req.key != NULL && !s->w->draining &&
@@ -203,6 +330,11 @@ sess_teardown(struct wk_sess *s)
 	wk_relay_free(s->relay);
 	s->relay = NULL;
 	wk_sess_drop_upstream(s, false);
+	sess_reading_free(s, WK_SIDE_CLI);
+	if (s->reread != NULL) {
+		event_free(s->reread);
+		s->reread = NULL;
+	}
 	if (s->cli != NULL) {
 		bufferevent_free(s->cli);
 		s->cli = NULL;

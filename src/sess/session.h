@@ -21,6 +21,13 @@ struct wk_worker;
 
 #define WK_SESS_MAGIC 0x5e55104bu
 
+/* The two sides of a session. */
+enum wk_side {
+	WK_SIDE_CLI = 0, /* the client connection */
+	WK_SIDE_UP,	 /* the upstream connection */
+	WK_SIDE_COUNT
+};
+
 enum wk_sess_state {
 	WK_SESS_ST_HEAD = 0, /* waiting for / reading a request head */
 	WK_SESS_ST_CONNECT,  /* resolving and connecting upstream */
@@ -91,6 +98,14 @@ struct wk_sess {
 	struct wk_connect *connecting;
 	struct wk_relay *relay;	/* TUNNEL state: the splice relay */
 
+	/* Reading is ours, not the bufferevents': libevent 2.1 reads at most
+	 * 4 KiB per call (plus an ioctl). These events read up to 64 KiB into
+	 * the bufferevents' input buffers; the bufferevents still write. */
+	struct event *rev[WK_SIDE_COUNT];
+	bool reading[WK_SIDE_COUNT];
+	size_t read_limit[WK_SIDE_COUNT]; /* stop reading past this input */
+	struct event *reread;	/* wk_sess_reread's deferred callback */
+
 	struct event *timer;	/* the one deadline of the current state */
 	uint64_t last_active_ms; /* for idle bounds in relay states */
 	unsigned idle_ms;	/* the idle bound of a relay state */
@@ -142,6 +157,14 @@ wk_sess_enter(struct wk_sess *s)
 	s->cb_depth++;
 }
 bool wk_sess_leave(struct wk_sess *s);
+
+/* Turns reading from one side on or off (creating its event on first use).
+ * Read bytes go to the side's bufferevent input, then to
+ * wk_http_on_read(); EOF and errors to wk_http_on_close(). */
+void wk_sess_reading(struct wk_sess *s, enum wk_side side, bool on);
+/* Runs the read handler once more on what is already buffered (a request
+ * pipelined behind the one just answered), from a fresh callback. */
+void wk_sess_reread(struct wk_sess *s, enum wk_side side);
 
 /* Writes queued output at once instead of waiting for the socket to be
  * reported writable: most responses fit the socket buffer, and this saves

@@ -18,7 +18,7 @@
 
 #include "core/alloc.h"
 #include "core/netaddr.h"
-#include "core/worker.h"
+#include "worker/worker.h"
 #include "log/log.h"
 #include "upstream/connector.h"
 

@@ -11,7 +11,7 @@
 #include <event2/event.h>
 
 #include "core/alloc.h"
-#include "core/worker.h"
+#include "worker/worker.h"
 #include "upstream/pool.h"
 
 #define POOL_BUCKETS 256
@@ -162,6 +162,7 @@ wk_pool_take(struct wk_pool *p, const char *key, struct sockaddr_storage *peer)
 	free(c);
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_set_timeouts(bev, NULL, NULL);
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
 	return bev;
 }
 

@@ -1,8 +1,8 @@
-/* src/core/worker.h: the shared daemon context and the worker threads, each
+/* src/worker/worker.h: the shared daemon context and the worker threads, each
  * with its own event_base, evdns_base, listeners, sessions and upstream
  * pool. */
-#ifndef WK_CORE_WORKER_H
-#define WK_CORE_WORKER_H
+#ifndef WK_WORKER_WORKER_H
+#define WK_WORKER_WORKER_H
 
 #include "core/wk.h"
 

@@ -1,4 +1,4 @@
-/* src/core/worker.c: worker threads. Each runs its own event loop; the only
+/* src/worker/worker.c: worker threads. Each runs its own event loop; the only
  * cross-thread traffic is the command event and the config pointer. */
 #include "core/wk.h"
 
@@ -13,7 +13,7 @@
 
 #include "config/conf.h"
 #include "core/alloc.h"
-#include "core/worker.h"
+#include "worker/worker.h"
 #include "listen/listener.h"
 #include "log/log.h"
 #include "sess/session.h"
