@@ -28,7 +28,7 @@ struct run_opts {
 	struct wk_conf_overrides ov;
 };
 
-static struct wk_ctx g_ctx = {.conf_mu = PTHREAD_MUTEX_INITIALIZER};
+static struct wk_ctx g_ctx = { .conf_mu = PTHREAD_MUTEX_INITIALIZER };
 static struct run_opts g_run;
 static struct event_base *g_main_base;
 static bool g_stopping;
@@ -188,8 +188,8 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 		if (g_stopping) {
 			wk_log_notice("second signal: stopping now");
 			for (unsigned i = 0; i < g_ctx.n_workers; i++)
-				wk_worker_command(g_ctx.workers[i],
-				    WK_WORKER_CMD_STOP);
+				wk_worker_command(
+				    g_ctx.workers[i], WK_WORKER_CMD_STOP);
 		} else {
 			g_stopping = true;
 			event_base_loopexit(g_main_base, NULL);
@@ -207,7 +207,8 @@ join_workers(const struct timespec *deadline)
 
 		if (pthread_timedjoin_np(w->thread, NULL, deadline) != 0) {
 			wk_log_warnx("worker %u: open requests did not finish "
-				     "in time; closing them", i);
+				     "in time; closing them",
+			    i);
 			wk_worker_command(w, WK_WORKER_CMD_STOP);
 			pthread_join(w->thread, NULL);
 		}
@@ -220,7 +221,7 @@ cmd_run(void)
 	struct wk_config *c;
 	unsigned n_workers;
 	struct event *sigs[4];
-	static const int signums[4] = {SIGHUP, SIGTERM, SIGINT, SIGUSR1};
+	static const int signums[4] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
 	char *state;
 	int rc = 0;
 
@@ -258,8 +259,8 @@ cmd_run(void)
 		char err[256];
 
 		for (size_t j = 0; j < c->n_listens; j++) {
-			fds[j] = wk_listener_bind(&c->listens[j], err,
-			    sizeof(err));
+			fds[j] =
+			    wk_listener_bind(&c->listens[j], err, sizeof(err));
 			if (fds[j] < 0) {
 				wk_log_err("%s", err);
 				while (j-- > 0)
@@ -282,7 +283,8 @@ cmd_run(void)
 
 	g_main_base = event_base_new();
 	for (int i = 0; i < 4; i++) {
-		sigs[i] = evsignal_new(g_main_base, signums[i], signal_cb, NULL);
+		sigs[i] =
+		    evsignal_new(g_main_base, signums[i], signal_cb, NULL);
 		evsignal_add(sigs[i], NULL);
 	}
 	event_base_dispatch(g_main_base);
@@ -295,11 +297,12 @@ cmd_run(void)
 
 		wk_conf_unref(cur);
 		wk_log_notice("shutting down (waiting up to %u ms for open "
-			      "requests)", ms);
+			      "requests)",
+		    ms);
 		__atomic_store_n(&g_ctx.draining, true, __ATOMIC_RELAXED);
 		for (unsigned i = 0; i < g_ctx.n_workers; i++)
-			wk_worker_command(g_ctx.workers[i],
-			    WK_WORKER_CMD_DRAIN);
+			wk_worker_command(
+			    g_ctx.workers[i], WK_WORKER_CMD_DRAIN);
 		clock_gettime(CLOCK_REALTIME, &deadline);
 		deadline.tv_sec += ms / 1000;
 		deadline.tv_nsec += (long)(ms % 1000) * 1000000;
@@ -329,10 +332,10 @@ static int
 cmd_check_config(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"dump", no_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "dump", no_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
 	bool dump = false;
@@ -374,11 +377,11 @@ static int
 parse_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"listen", required_argument, NULL, 'l'},
-	    {"state-dir", required_argument, NULL, 's'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	int o;
 
@@ -403,8 +406,8 @@ parse_run(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "wicket: unexpected argument '%s'\n",
-		    argv[optind]);
+		fprintf(
+		    stderr, "wicket: unexpected argument '%s'\n", argv[optind]);
 		usage(stderr);
 		return 2;
 	}

@@ -26,8 +26,8 @@ path_is(const char *path, size_t len, const char *lit)
 
 int
 wk_status_respond(struct wk_worker *w, const char *method, const char *path,
-    size_t path_len, struct evbuffer *out, bool keep_alive,
-    bool client_http10, const char *via, size_t *written)
+    size_t path_len, struct evbuffer *out, bool keep_alive, bool client_http10,
+    const char *via, size_t *written)
 {
 	struct wk_ctx *ctx = w->ctx;
 	bool head = strcmp(method, "HEAD") == 0;
@@ -49,8 +49,8 @@ wk_status_respond(struct wk_worker *w, const char *method, const char *path,
 	if (!path_is(path, path_len, "/")) {
 		*written = wk_errpage_write(out, 404, "not-found",
 		    "wicket serves only / and /health; to use it as a proxy, "
-		    "send absolute-form requests", keep_alive, client_http10,
-		    via);
+		    "send absolute-form requests",
+		    keep_alive, client_http10, via);
 		return 404;
 	}
 	n = snprintf(body, sizeof(body),
@@ -70,8 +70,7 @@ wk_status_respond(struct wk_worker *w, const char *method, const char *path,
 	    "</table>\n<p><a href=\"/health\">/health</a></p>\n"
 	    "</body></html>\n",
 	    PACKAGE_VERSION, (long long)(time(NULL) - ctx->started),
-	    ctx->n_workers,
-	    (unsigned long long)LOAD(ctx->stats.conns_open),
+	    ctx->n_workers, (unsigned long long)LOAD(ctx->stats.conns_open),
 	    (unsigned long long)LOAD(ctx->stats.conns_total),
 	    (unsigned long long)LOAD(ctx->stats.requests),
 	    (unsigned long long)LOAD(ctx->stats.tunnels),

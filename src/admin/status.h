@@ -10,8 +10,8 @@ struct wk_worker;
 
 /* Appends the response for GET/HEAD path (the origin-form target) to out.
  * Returns its status code. */
-int wk_status_respond(struct wk_worker *w, const char *method,
-    const char *path, size_t path_len, struct evbuffer *out, bool keep_alive,
-    bool client_http10, const char *via, size_t *written);
+int wk_status_respond(struct wk_worker *w, const char *method, const char *path,
+    size_t path_len, struct evbuffer *out, bool keep_alive, bool client_http10,
+    const char *via, size_t *written);
 
 #endif

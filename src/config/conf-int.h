@@ -61,8 +61,8 @@ struct wk_conf_kw {
 	wk_conf_handler handler;
 	unsigned min_args; /* not counting the directive */
 	unsigned max_args;
-	unsigned flags;	   /* WK_KW_* */
-	const char *usage; /* "listen ADDR:PORT", for arity messages */
+	unsigned flags;	       /* WK_KW_* */
+	const char *usage;     /* "listen ADDR:PORT", for arity messages */
 	enum wk_conf_sec body; /* WK_KW_BLOCK: section of the body */
 	/* WK_KW_BLOCK, optional: called after the closing "}". */
 	int (*end)(struct wk_conf_ctx *ctx, char *err, size_t errlen);
@@ -82,15 +82,14 @@ int wk_conf_once(struct wk_conf_ctx *ctx, const void *key, const char *what,
 
 /* The candidate nearest to word (edit distance, case-insensitive), or NULL
  * when none is close enough to suggest. */
-const char *wk_conf_suggest(const char *word, const char *const *cands,
-    size_t n);
+const char *wk_conf_suggest(
+    const char *word, const char *const *cands, size_t n);
 
 /* Parser flags. */
 #define WK_CONF_F_NO_INCLUDE 0x1u /* include is an error (fuzzing) */
 
 /* wk_conf_parse_string with flags. */
 struct wk_config *wk_conf_parse_flags(const char *name, const char *text,
-    size_t len, unsigned flags, const struct wk_conf_overrides *ov,
-    FILE *errs);
+    size_t len, unsigned flags, const struct wk_conf_overrides *ov, FILE *errs);
 
 #endif

@@ -19,11 +19,11 @@
 #include "core/alloc.h"
 #include "core/bug.h"
 
-#define CONF_MAX_ARGS 32    /* arguments of one statement */
-#define CONF_MAX_NESTING 8  /* nested known blocks */
-#define CONF_ERRLEN 512	    /* handler message buffer */
+#define CONF_MAX_ARGS 32   /* arguments of one statement */
+#define CONF_MAX_NESTING 8 /* nested known blocks */
+#define CONF_ERRLEN 512	   /* handler message buffer */
 #define CONF_MAX_WORKERS 256
-#define CONF_MAX_VIA 64	    /* bytes of the Via pseudonym */
+#define CONF_MAX_VIA 64 /* bytes of the Via pseudonym */
 #define CONF_DEFAULT_LISTEN "127.0.0.1:3128"
 
 /* A file position, for "already set at" messages. */
@@ -91,8 +91,8 @@ conf_new(void)
 static void
 conf_add_listen(struct wk_config *c, const struct wk_listen *l)
 {
-	c->listens = wk_realloc(c->listens,
-	    (c->n_listens + 1) * sizeof(*c->listens));
+	c->listens =
+	    wk_realloc(c->listens, (c->n_listens + 1) * sizeof(*c->listens));
 	c->listens[c->n_listens++] = *l;
 }
 
@@ -103,8 +103,8 @@ wk_conf_defaults(void)
 	struct wk_listen l;
 	char err[CONF_ERRLEN];
 
-	WK_BUG_ON(wk_conf_parse_listen(CONF_DEFAULT_LISTEN, &l, err,
-	    sizeof(err)) != 0);
+	WK_BUG_ON(wk_conf_parse_listen(
+		      CONF_DEFAULT_LISTEN, &l, err, sizeof(err)) != 0);
 	conf_add_listen(c, &l);
 	return c;
 }
@@ -213,8 +213,8 @@ conf_unknown(const char *what, const char *word, const char *const *cands,
 	size_t used, i;
 
 	if (s != NULL) {
-		snprintf(err, errlen, "unknown %s \"%s\" (did you mean \"%s\"?)",
-		    what, word, s);
+		snprintf(err, errlen,
+		    "unknown %s \"%s\" (did you mean \"%s\"?)", what, word, s);
 		return;
 	}
 	used = (size_t)snprintf(err, errlen, "unknown %s \"%s\"", what, word);
@@ -222,7 +222,9 @@ conf_unknown(const char *what, const char *word, const char *const *cands,
 		return;
 	for (i = 0; i < n && used < errlen; i++)
 		used += (size_t)snprintf(err + used, errlen - used, "%s%s",
-		    i == 0 ? " (expected " : i + 1 == n ? " or " : ", ",
+		    i == 0	   ? " (expected " :
+			i + 1 == n ? " or " :
+				     ", ",
 		    cands[i]);
 	if (used < errlen)
 		snprintf(err + used, errlen - used, ")");
@@ -352,15 +354,14 @@ conf_parse_small(const char *s, unsigned max, unsigned *out)
 /* Parses "ADDR/PREFIX" or "ADDR" into r (allow left alone). IPv4-mapped
  * IPv6 networks become IPv4 rules, since mapped clients match as IPv4. */
 static int
-conf_parse_cidr(const char *s, struct wk_acl_rule *r, char *err,
-    size_t errlen)
+conf_parse_cidr(const char *s, struct wk_acl_rule *r, char *err, size_t errlen)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(s, '/');
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
 	unsigned maxbits, prefix, i;
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-		0xff, 0xff };
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+		0xff };
 
 	if (alen == 0 || alen >= sizeof(addr))
 		goto bad_addr;
@@ -462,8 +463,8 @@ wk_conf_client_allowed(const struct wk_config *c, const struct sockaddr *sa)
 }
 
 int
-wk_conf_parse_listen(const char *s, struct wk_listen *l, char *err,
-    size_t errlen)
+wk_conf_parse_listen(
+    const char *s, struct wk_listen *l, char *err, size_t errlen)
 {
 	char host[INET6_ADDRSTRLEN + 1];
 	const char *port_s, *h;
@@ -586,11 +587,13 @@ wk_conf_once(struct wk_conf_ctx *ctx, const void *key, const char *what,
 
 		if (ctx->seen[i].key != key || ctx->seen[i].block != ctx->block)
 			continue;
-		snprintf(err, errlen, "duplicate \"%s\" (already set at %s:%u:%u)",
-		    what, l->file, l->line, l->col);
+		snprintf(err, errlen,
+		    "duplicate \"%s\" (already set at %s:%u:%u)", what, l->file,
+		    l->line, l->col);
 		return -1;
 	}
-	ctx->seen = wk_realloc(ctx->seen, (ctx->n_seen + 1) * sizeof(*ctx->seen));
+	ctx->seen =
+	    wk_realloc(ctx->seen, (ctx->n_seen + 1) * sizeof(*ctx->seen));
 	ctx->seen[ctx->n_seen].key = key;
 	ctx->seen[ctx->n_seen].block = ctx->block;
 	ctx->seen[ctx->n_seen].loc.file = t->file;
@@ -608,8 +611,8 @@ conf_bad(struct wk_conf_ctx *ctx, size_t arg)
 }
 
 static int
-kw_include(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
-    char *err, size_t errlen)
+kw_include(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
+    size_t errlen)
 {
 	(void)err;
 	(void)errlen;
@@ -619,8 +622,8 @@ kw_include(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 }
 
 static int
-kw_listen(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
-    char *err, size_t errlen)
+kw_listen(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
+    size_t errlen)
 {
 	struct wk_config *c = ctx->c;
 	const struct wk_tok *t = &args->argv[1];
@@ -643,8 +646,8 @@ kw_listen(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 		return conf_bad(ctx, 1);
 	}
 	conf_add_listen(c, &l);
-	ctx->listen_locs = wk_realloc(ctx->listen_locs,
-	    c->n_listens * sizeof(*ctx->listen_locs));
+	ctx->listen_locs = wk_realloc(
+	    ctx->listen_locs, c->n_listens * sizeof(*ctx->listen_locs));
 	ctx->listen_locs[c->n_listens - 1].file = t->file;
 	ctx->listen_locs[c->n_listens - 1].line = t->line;
 	ctx->listen_locs[c->n_listens - 1].col = t->col;
@@ -682,8 +685,8 @@ kw_acl(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 }
 
 static int
-kw_workers(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
-    char *err, size_t errlen)
+kw_workers(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
+    size_t errlen)
 {
 	const char *s = args->argv[1].text;
 	unsigned n;
@@ -755,7 +758,9 @@ struct conf_timeout {
 };
 
 #define CONF_T(n, f, lo, hi)                                                   \
-	{ n, offsetof(struct wk_config, timeout.f), lo, hi }
+	{                                                                      \
+		n, offsetof(struct wk_config, timeout.f), lo, hi               \
+	}
 static const struct conf_timeout conf_timeouts[] = {
 	CONF_T("connect", connect_ms, 1, 3600 * 1000),
 	CONF_T("header-read", header_read_ms, 1, 3600 * 1000),
@@ -770,12 +775,12 @@ static const struct conf_timeout conf_timeouts[] = {
 static const char *const conf_timeout_names[] = { "connect", "header-read",
 	"keepalive", "upstream-response", "tunnel-idle", "shutdown",
 	"pool-idle" };
-_Static_assert(WK_ARRAY_LEN(conf_timeout_names) ==
-	WK_ARRAY_LEN(conf_timeouts), "timeout names");
+_Static_assert(WK_ARRAY_LEN(conf_timeout_names) == WK_ARRAY_LEN(conf_timeouts),
+    "timeout names");
 
 static int
-kw_timeout(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
-    char *err, size_t errlen)
+kw_timeout(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
+    size_t errlen)
 {
 	const struct conf_timeout *t;
 	const char *s = args->argv[2].text;
@@ -818,7 +823,10 @@ struct conf_limit {
 	uint64_t max;
 };
 
-#define CONF_L(n, f, lo, hi) { n, offsetof(struct wk_config, limit.f), lo, hi }
+#define CONF_L(n, f, lo, hi)                                                   \
+	{                                                                      \
+		n, offsetof(struct wk_config, limit.f), lo, hi                 \
+	}
 static const struct conf_limit conf_limits[] = {
 	CONF_L("request-line", request_line, 64, 1024 * 1024),
 	CONF_L("header-bytes", header_bytes, 1024, 16 * 1024 * 1024),
@@ -827,10 +835,10 @@ static const struct conf_limit conf_limits[] = {
 };
 #undef CONF_L
 
-static const char *const conf_limit_names[] = { "request-line",
-	"header-bytes", "header-count", "connections" };
-_Static_assert(WK_ARRAY_LEN(conf_limit_names) == WK_ARRAY_LEN(conf_limits),
-    "limit names");
+static const char *const conf_limit_names[] = { "request-line", "header-bytes",
+	"header-count", "connections" };
+_Static_assert(
+    WK_ARRAY_LEN(conf_limit_names) == WK_ARRAY_LEN(conf_limits), "limit names");
 
 static int
 kw_limit(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
@@ -899,8 +907,8 @@ kw_log(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	if (i < 0)
 		return conf_bad(ctx, 1);
 	snprintf(what, sizeof(what), "log %s", conf_log_names[i]);
-	if (wk_conf_once(ctx, &conf_log_names[i], what, &args->argv[0], err,
-		errlen))
+	if (wk_conf_once(
+		ctx, &conf_log_names[i], what, &args->argv[0], err, errlen))
 		return -1;
 	switch ((enum conf_log_what)i) {
 	case CONF_LOG_LEVEL:
@@ -939,35 +947,74 @@ kw_log(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 
 /* The top-level directives. */
 static const struct wk_conf_kw conf_main_kws[] = {
-	{ .section = WK_SEC_MAIN, .name = "include", .handler = kw_include,
-	    .min_args = 1, .max_args = 1, .flags = WK_KW_ANY,
+	{ .section = WK_SEC_MAIN,
+	    .name = "include",
+	    .handler = kw_include,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .flags = WK_KW_ANY,
 	    .usage = "include PATH" },
-	{ .section = WK_SEC_MAIN, .name = "listen", .handler = kw_listen,
-	    .min_args = 1, .max_args = 1, .usage = "listen ADDR:PORT" },
-	{ .section = WK_SEC_MAIN, .name = "allow", .handler = kw_acl,
-	    .min_args = 1, .max_args = 1, .usage = "allow CIDR|all" },
-	{ .section = WK_SEC_MAIN, .name = "deny", .handler = kw_acl,
-	    .min_args = 1, .max_args = 1, .usage = "deny CIDR|all" },
-	{ .section = WK_SEC_MAIN, .name = "workers", .handler = kw_workers,
-	    .min_args = 1, .max_args = 1, .flags = WK_KW_ONCE,
+	{ .section = WK_SEC_MAIN,
+	    .name = "listen",
+	    .handler = kw_listen,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "listen ADDR:PORT" },
+	{ .section = WK_SEC_MAIN,
+	    .name = "allow",
+	    .handler = kw_acl,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "allow CIDR|all" },
+	{ .section = WK_SEC_MAIN,
+	    .name = "deny",
+	    .handler = kw_acl,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "deny CIDR|all" },
+	{ .section = WK_SEC_MAIN,
+	    .name = "workers",
+	    .handler = kw_workers,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .flags = WK_KW_ONCE,
 	    .usage = "workers N|auto" },
-	{ .section = WK_SEC_MAIN, .name = "state-dir", .handler = kw_state_dir,
-	    .min_args = 1, .max_args = 1, .flags = WK_KW_ONCE,
+	{ .section = WK_SEC_MAIN,
+	    .name = "state-dir",
+	    .handler = kw_state_dir,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .flags = WK_KW_ONCE,
 	    .usage = "state-dir PATH" },
-	{ .section = WK_SEC_MAIN, .name = "via", .handler = kw_via,
-	    .min_args = 1, .max_args = 1, .flags = WK_KW_ONCE,
+	{ .section = WK_SEC_MAIN,
+	    .name = "via",
+	    .handler = kw_via,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .flags = WK_KW_ONCE,
 	    .usage = "via NAME" },
-	{ .section = WK_SEC_MAIN, .name = "timeout", .handler = kw_timeout,
-	    .min_args = 2, .max_args = 2, .usage = "timeout NAME DURATION" },
-	{ .section = WK_SEC_MAIN, .name = "limit", .handler = kw_limit,
-	    .min_args = 2, .max_args = 2, .usage = "limit NAME N" },
-	{ .section = WK_SEC_MAIN, .name = "log", .handler = kw_log,
-	    .min_args = 2, .max_args = 2, .usage = "log SETTING VALUE" },
+	{ .section = WK_SEC_MAIN,
+	    .name = "timeout",
+	    .handler = kw_timeout,
+	    .min_args = 2,
+	    .max_args = 2,
+	    .usage = "timeout NAME DURATION" },
+	{ .section = WK_SEC_MAIN,
+	    .name = "limit",
+	    .handler = kw_limit,
+	    .min_args = 2,
+	    .max_args = 2,
+	    .usage = "limit NAME N" },
+	{ .section = WK_SEC_MAIN,
+	    .name = "log",
+	    .handler = kw_log,
+	    .min_args = 2,
+	    .max_args = 2,
+	    .usage = "log SETTING VALUE" },
 };
 
-static const struct wk_conf_kw_list conf_main_list = {
-	conf_main_kws, WK_ARRAY_LEN(conf_main_kws)
-};
+static const struct wk_conf_kw_list conf_main_list = { conf_main_kws,
+	WK_ARRAY_LEN(conf_main_kws) };
 
 /* Every keyword table, explicitly (no constructor magic). */
 static const struct wk_conf_kw_list *const conf_kw_lists[] = {
@@ -995,8 +1042,8 @@ conf_lookup(enum wk_conf_sec sec, const char *name)
 }
 
 static void
-conf_unknown_directive(enum wk_conf_sec sec, const char *name, char *err,
-    size_t errlen)
+conf_unknown_directive(
+    enum wk_conf_sec sec, const char *name, char *err, size_t errlen)
 {
 	const char *cands[64];
 	size_t i, j, n = 0;
@@ -1014,8 +1061,7 @@ conf_unknown_directive(enum wk_conf_sec sec, const char *name, char *err,
 }
 
 static void
-conf_error_at(struct wk_conf_ctx *ctx, const struct wk_tok *t,
-    const char *msg)
+conf_error_at(struct wk_conf_ctx *ctx, const struct wk_tok *t, const char *msg)
 {
 	wk_lex_error(ctx->lx, t->file, t->line, t->col, "%s", msg);
 }
@@ -1040,8 +1086,8 @@ conf_skip_block(struct wk_conf_ctx *ctx)
 	}
 }
 
-static void conf_parse_body(struct wk_conf_ctx *ctx, enum wk_conf_sec sec,
-    unsigned depth);
+static void conf_parse_body(
+    struct wk_conf_ctx *ctx, enum wk_conf_sec sec, unsigned depth);
 
 /* Checks and runs one statement; block: a "{" followed it. */
 static void
@@ -1060,13 +1106,17 @@ conf_dispatch(struct wk_conf_ctx *ctx, enum wk_conf_sec sec,
 		goto fail;
 	}
 	if (block && !(kw->flags & WK_KW_BLOCK)) {
-		snprintf(err, sizeof(err), "directive \"%s\" does not take a "
-		    "block", kw->name);
+		snprintf(err, sizeof(err),
+		    "directive \"%s\" does not take a "
+		    "block",
+		    kw->name);
 		goto fail;
 	}
 	if (!block && (kw->flags & WK_KW_BLOCK)) {
-		snprintf(err, sizeof(err), "directive \"%s\" needs a block "
-		    "(usage: %s { ... })", kw->name, kw->usage);
+		snprintf(err, sizeof(err),
+		    "directive \"%s\" needs a block "
+		    "(usage: %s { ... })",
+		    kw->name, kw->usage);
 		goto fail;
 	}
 	if (nargs < kw->min_args || nargs > kw->max_args) {
@@ -1088,8 +1138,8 @@ conf_dispatch(struct wk_conf_ctx *ctx, enum wk_conf_sec sec,
 	    wk_conf_once(ctx, kw, kw->name, &argv[0], err, sizeof(err)))
 		goto fail;
 	if (block && depth + 1 > CONF_MAX_NESTING) {
-		snprintf(err, sizeof(err), "blocks nested too deeply (limit %u)",
-		    CONF_MAX_NESTING);
+		snprintf(err, sizeof(err),
+		    "blocks nested too deeply (limit %u)", CONF_MAX_NESTING);
 		goto fail;
 	}
 	ctx->err_arg = 0;
@@ -1164,8 +1214,8 @@ conf_parse_body(struct wk_conf_ctx *ctx, enum wk_conf_sec sec, unsigned depth)
 					continue;
 				}
 				if (!toomany)
-					conf_error_at(ctx, &t,
-					    "too many arguments");
+					conf_error_at(
+					    ctx, &t, "too many arguments");
 				toomany = true;
 				wk_tok_clear(&t);
 				continue;
@@ -1210,8 +1260,8 @@ conf_parse(struct wk_lex *lx, const char *name,
 	if (c->n_listens == 0) {
 		struct wk_listen l;
 
-		WK_BUG_ON(wk_conf_parse_listen(CONF_DEFAULT_LISTEN, &l, err,
-		    sizeof(err)) != 0);
+		WK_BUG_ON(wk_conf_parse_listen(
+			      CONF_DEFAULT_LISTEN, &l, err, sizeof(err)) != 0);
 		conf_add_listen(c, &l);
 	}
 	c->path = wk_strdup(name);
@@ -1243,8 +1293,8 @@ wk_conf_parse_flags(const char *name, const char *text, size_t len,
 	struct wk_lex *lx;
 	struct wk_config *c;
 
-	lx = wk_lex_new(errs,
-	    (flags & WK_CONF_F_NO_INCLUDE) ? WK_LEX_F_NO_INCLUDE : 0);
+	lx = wk_lex_new(
+	    errs, (flags & WK_CONF_F_NO_INCLUDE) ? WK_LEX_F_NO_INCLUDE : 0);
 	wk_lex_push_buf(lx, name, text, len);
 	c = conf_parse(lx, name, ov, errs);
 	wk_lex_free(lx);
@@ -1259,8 +1309,8 @@ wk_conf_parse_string(const char *name, const char *text, size_t len,
 }
 
 int
-wk_conf_apply_overrides(struct wk_config *c,
-    const struct wk_conf_overrides *ov, char *err, size_t errlen)
+wk_conf_apply_overrides(struct wk_config *c, const struct wk_conf_overrides *ov,
+    char *err, size_t errlen)
 {
 	struct wk_listen *ls;
 	char msg[CONF_ERRLEN];
@@ -1356,8 +1406,8 @@ wk_conf_dump(const struct wk_config *c, FILE *out)
 		const struct wk_acl_rule *r = &c->acl[i];
 
 		/* "all" was stored as 0.0.0.0/0 then ::/0. */
-		if (r->prefix == 0 && r->family == AF_INET && i + 1 < c->n_acl &&
-		    c->acl[i + 1].prefix == 0 &&
+		if (r->prefix == 0 && r->family == AF_INET &&
+		    i + 1 < c->n_acl && c->acl[i + 1].prefix == 0 &&
 		    c->acl[i + 1].family == AF_INET6 &&
 		    c->acl[i + 1].allow == r->allow) {
 			fprintf(out, "%s all\n", r->allow ? "allow" : "deny");

@@ -12,7 +12,7 @@
 struct wk_listen {
 	struct sockaddr_storage addr; /* port filled in */
 	socklen_t addrlen;
-	char *text;		      /* as written, for logs */
+	char *text; /* as written, for logs */
 };
 
 /* One client access rule: allow|deny CIDR. First match wins. */
@@ -39,8 +39,8 @@ enum wk_access_format {
 };
 
 struct wk_config {
-	int refcnt;		/* atomic; see wk_conf_ref/unref */
-	char *path;		/* file it came from, NULL for built-in defaults */
+	int refcnt; /* atomic; see wk_conf_ref/unref */
+	char *path; /* file it came from, NULL for built-in defaults */
 
 	struct wk_listen *listens;
 	size_t n_listens;
@@ -51,40 +51,49 @@ struct wk_config {
 	struct wk_acl_rule *acl;
 	size_t n_acl;
 
-	unsigned workers;	/* 0: one per online CPU */
-	char *state_dir;	/* NULL: $XDG_STATE_HOME/wicket or ~/.local/state/wicket */
-	char *via_name;		/* pseudonym in Via (default "wicket") */
+	unsigned workers; /* 0: one per online CPU */
+	char *state_dir;  /* NULL: $XDG_STATE_HOME/wicket or
+			     ~/.local/state/wicket */
+	char *via_name;	  /* pseudonym in Via (default "wicket") */
 
 	struct {
-		unsigned connect_ms;	       /* upstream TCP connect (default 10 s) */
-		unsigned header_read_ms;       /* whole request head from its first byte (default 30 s) */
-		unsigned keepalive_ms;	       /* idle client between requests (default 60 s) */
-		unsigned upstream_response_ms; /* waiting for response bytes (default 60 s) */
-		unsigned tunnel_idle_ms;       /* CONNECT/Upgrade with no traffic (default 600 s) */
-		unsigned shutdown_ms;	       /* SIGTERM drain bound (default 10 s) */
-		unsigned pool_idle_ms;	       /* idle pooled upstream connection (default 30 s) */
+		unsigned connect_ms; /* upstream TCP connect (default 10 s) */
+		unsigned header_read_ms; /* whole request head from its first
+					    byte (default 30 s) */
+		unsigned keepalive_ms; /* idle client between requests (default
+					  60 s) */
+		unsigned upstream_response_ms; /* waiting for response bytes
+						  (default 60 s) */
+		unsigned tunnel_idle_ms; /* CONNECT/Upgrade with no traffic
+					    (default 600 s) */
+		unsigned shutdown_ms;  /* SIGTERM drain bound (default 10 s) */
+		unsigned pool_idle_ms; /* idle pooled upstream connection
+					  (default 30 s) */
 	} timeout;
 
 	struct {
-		size_t request_line;  /* bytes (default 8192) -> 414 */
-		size_t header_bytes;  /* bytes of a head (default 65536) -> 431 */
-		size_t header_count;  /* fields (default 100) -> 431 */
-		size_t connections;   /* open client connections (default 10000) */
+		size_t request_line; /* bytes (default 8192) -> 414 */
+		size_t
+		    header_bytes; /* bytes of a head (default 65536) -> 431 */
+		size_t header_count; /* fields (default 100) -> 431 */
+		size_t
+		    connections; /* open client connections (default 10000) */
 	} limit;
 
 	struct {
-		enum wk_log_level level;     /* default notice */
-		char *error_target;	     /* "stderr" (default), "syslog" or a file path */
-		char *access_path;	     /* NULL: no access log; "-": stdout */
+		enum wk_log_level level; /* default notice */
+		char *error_target; /* "stderr" (default), "syslog" or a file
+				       path */
+		char *access_path;  /* NULL: no access log; "-": stdout */
 		enum wk_access_format access_format;
 	} log;
 };
 
 /* Command-line overrides applied after the file (or the defaults). */
 struct wk_conf_overrides {
-	const char **listens;	/* --listen ADDR:PORT, replaces every listen */
+	const char **listens; /* --listen ADDR:PORT, replaces every listen */
 	size_t n_listens;
-	const char *state_dir;	/* --state-dir DIR */
+	const char *state_dir; /* --state-dir DIR */
 };
 
 /* Returns a new config with the built-in defaults (listen 127.0.0.1:3128). */
@@ -93,8 +102,8 @@ struct wk_config *wk_conf_defaults(void);
 /* Parses path (following includes). On success returns a config with
  * refcnt 1. On failure writes every error as "file:line:col: error: msg\n"
  * to errs and returns NULL. ov may be NULL. */
-struct wk_config *wk_conf_load(const char *path,
-    const struct wk_conf_overrides *ov, FILE *errs);
+struct wk_config *wk_conf_load(
+    const char *path, const struct wk_conf_overrides *ov, FILE *errs);
 
 /* Same, from text in memory; name is used in messages (tests, fuzzing).
  * include is resolved relative to the current directory. */
@@ -111,12 +120,12 @@ void wk_conf_dump(const struct wk_config *c, FILE *out);
 
 /* Parses "ADDR:PORT", "[V6]:PORT", "HOST:PORT" (HOST: localhost, or
  * numeric) into l. Returns 0 or -1 with err. */
-int wk_conf_parse_listen(const char *s, struct wk_listen *l, char *err,
-    size_t errlen);
+int wk_conf_parse_listen(
+    const char *s, struct wk_listen *l, char *err, size_t errlen);
 
 /* True when the client address is allowed by the rules. */
-bool wk_conf_client_allowed(const struct wk_config *c,
-    const struct sockaddr *sa);
+bool wk_conf_client_allowed(
+    const struct wk_config *c, const struct sockaddr *sa);
 
 struct wk_config *wk_conf_ref(struct wk_config *c);
 void wk_conf_unref(struct wk_config *c);

@@ -247,8 +247,8 @@ lex_read_file(const char *path, char **bufp, size_t *lenp, struct stat *st,
 	ret = 0;
 	goto out;
 toobig:
-	snprintf(err, errlen, "file is larger than %u KiB",
-	    WK_LEX_MAX_FILE / 1024);
+	snprintf(
+	    err, errlen, "file is larger than %u KiB", WK_LEX_MAX_FILE / 1024);
 out:
 	free(buf);
 	close(fd);
@@ -315,8 +315,8 @@ wk_lex_push_file(struct wk_lex *lx, const char *path)
 }
 
 void
-wk_lex_push_buf(struct wk_lex *lx, const char *name, const char *text,
-    size_t len)
+wk_lex_push_buf(
+    struct wk_lex *lx, const char *name, const char *text, size_t len)
 {
 	WK_BUG_ON(lx->top != NULL);
 	lx->eof_file = lex_keep_name(lx, wk_strdup(name));
@@ -507,7 +507,8 @@ lex_scan(struct wk_lex *lx, struct lex_frame *f, struct wk_tok *t)
 			return true;
 		case '{':
 			if (f->n_braces == f->cap_braces) {
-				f->cap_braces = f->cap_braces ? 2 * f->cap_braces : 8;
+				f->cap_braces =
+				    f->cap_braces ? 2 * f->cap_braces : 8;
 				f->braces = wk_realloc(f->braces,
 				    f->cap_braces * sizeof(*f->braces));
 			}
@@ -544,8 +545,8 @@ lex_scan(struct wk_lex *lx, struct lex_frame *f, struct wk_tok *t)
 
 /* "a.conf -> b.conf -> a.conf" for the cycle message. */
 static void
-lex_cycle_chain(const struct lex_frame *f, const char *last, char *buf,
-    size_t len)
+lex_cycle_chain(
+    const struct lex_frame *f, const char *last, char *buf, size_t len)
 {
 	const struct lex_frame *g;
 	size_t n = 0, used = 0;
@@ -558,8 +559,8 @@ lex_cycle_chain(const struct lex_frame *f, const char *last, char *buf,
 		g = f;
 		for (k = 1; k < i; k++)
 			g = g->up;
-		used += (size_t)snprintf(buf + used, len - used, "%s -> ",
-		    g->name);
+		used +=
+		    (size_t)snprintf(buf + used, len - used, "%s -> ", g->name);
 		if (used >= len)
 			return;
 	}
@@ -621,8 +622,8 @@ wk_lex_include(struct wk_lex *lx, const struct wk_tok *at, const char *pattern)
 		return -1;
 	}
 	if (pattern[0] == '\0') {
-		wk_lex_error(lx, at->file, at->line, at->col,
-		    "empty include path");
+		wk_lex_error(
+		    lx, at->file, at->line, at->col, "empty include path");
 		return -1;
 	}
 	if (f->depth + 1 > WK_LEX_MAX_DEPTH) {

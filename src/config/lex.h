@@ -54,8 +54,8 @@ int wk_lex_push_file(struct wk_lex *lx, const char *path);
 
 /* Uses text (copied) as the top-level input; includes in it are relative to
  * the current directory. */
-void wk_lex_push_buf(struct wk_lex *lx, const char *name, const char *text,
-    size_t len);
+void wk_lex_push_buf(
+    struct wk_lex *lx, const char *name, const char *text, size_t len);
 
 /* Reads the next token into t (caller clears it with wk_tok_clear). Braces
  * come balanced per file: a stray "}" is reported and dropped, a missing one
@@ -69,8 +69,8 @@ void wk_lex_unget(struct wk_lex *lx, struct wk_tok *t);
 /* Queues the files matched by pattern (a path or glob(3) pattern, relative
  * to the directory of the file being read) to be read next. at locates the
  * pattern for messages. Returns 0, or -1 after reporting the error. */
-int wk_lex_include(struct wk_lex *lx, const struct wk_tok *at,
-    const char *pattern);
+int wk_lex_include(
+    struct wk_lex *lx, const struct wk_tok *at, const char *pattern);
 
 /* Reports "file:line:col: error: msg" (or "file: error: msg" when line is 0)
  * and counts it. */

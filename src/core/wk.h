@@ -25,9 +25,9 @@
 
 /* Results of every incremental parser (Tor socks_result_t). */
 enum wk_parse_res {
-	WK_PARSE_ERROR = -1, /* input is malformed; see the parser's error */
+	WK_PARSE_ERROR = -1,	/* input is malformed; see the parser's error */
 	WK_PARSE_NEED_MORE = 0, /* all input consumed, more is needed */
-	WK_PARSE_DONE = 1 /* a complete unit was parsed */
+	WK_PARSE_DONE = 1	/* a complete unit was parsed */
 };
 
 #endif

@@ -28,8 +28,8 @@ wk_listener_bind(const struct wk_listen *l, char *err, size_t errlen)
 	const struct sockaddr *sa = (const struct sockaddr *)&l->addr;
 	int fd, one = 1;
 
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(
+	    sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
@@ -37,20 +37,20 @@ wk_listener_bind(const struct wk_listen *l, char *err, size_t errlen)
 		goto fail_fd;
 	/* [::]:port serves IPv6 only; IPv4 needs its own listen line */
 	if (sa->sa_family == AF_INET6)
-		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one,
-		    sizeof(one));
+		(void)setsockopt(
+		    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, sa, l->addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
 		goto fail_fd;
 	return fd;
 
 fail_fd:
-	snprintf(err, errlen, "cannot listen on %s: %s", l->text,
-	    strerror(errno));
+	snprintf(
+	    err, errlen, "cannot listen on %s: %s", l->text, strerror(errno));
 	close(fd);
 	return -1;
 fail:
-	snprintf(err, errlen, "cannot listen on %s: %s", l->text,
-	    strerror(errno));
+	snprintf(
+	    err, errlen, "cannot listen on %s: %s", l->text, strerror(errno));
 	return -1;
 }
 
@@ -71,7 +71,8 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		if (__atomic_fetch_add(&warned, 1, __ATOMIC_RELAXED) % 1000 ==
 		    0)
 			wk_log_warnx("connection limit %zu reached, refusing "
-			    "clients", c->limit.connections);
+				     "clients",
+			    c->limit.connections);
 		close(fd);
 		return;
 	}
@@ -101,8 +102,8 @@ wk_listener_attach(struct wk_worker *w, int fd)
 {
 	struct evconnlistener *lev;
 
-	lev = evconnlistener_new(w->base, listener_accept_cb, w,
-	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	lev = evconnlistener_new(
+	    w->base, listener_accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
 	if (lev != NULL)
 		evconnlistener_set_error_cb(lev, listener_error_cb);
 	return lev;

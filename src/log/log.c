@@ -59,8 +59,8 @@ static struct {
 	.access_fd = -1,
 };
 
-static const char *const level_names[WK_LOG_LEVEL_COUNT] = {
-	"err", "warn", "notice", "info", "debug"};
+static const char *const level_names[WK_LOG_LEVEL_COUNT] = { "err", "warn",
+	"notice", "info", "debug" };
 
 bool
 wk_log_enabled(enum wk_log_level l)
@@ -118,7 +118,8 @@ emit_error_lines(enum log_target target, char *buf, size_t len)
 
 	if (target != LOG_TARGET_SYSLOG) {
 		int fd = target == LOG_TARGET_FILE && L.error_fd >= 0 ?
-		    L.error_fd : 2;
+		    L.error_fd :
+		    2;
 		/* drop the level digits in place, then one write */
 		char *w = buf;
 
@@ -134,8 +135,8 @@ emit_error_lines(enum log_target target, char *buf, size_t len)
 		return;
 	}
 	while (p < end) {
-		static const int prio[WK_LOG_LEVEL_COUNT] = {
-		    LOG_ERR, LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG};
+		static const int prio[WK_LOG_LEVEL_COUNT] = { LOG_ERR,
+			LOG_WARNING, LOG_NOTICE, LOG_INFO, LOG_DEBUG };
 		char *nl = memchr(p, '\n', (size_t)(end - p));
 		int lv = p[0] - '0';
 
@@ -160,7 +161,8 @@ writer_reopen(void)
 	L.access_fd = -1;
 	if (L.access_path != NULL)
 		L.access_fd = strcmp(L.access_path, "-") == 0 ?
-		    1 : open_append(L.access_path);
+		    1 :
+		    open_append(L.access_path);
 	if (L.target == LOG_TARGET_SYSLOG && !L.syslog_open) {
 		openlog("wicket", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		L.syslog_open = true;
@@ -170,13 +172,12 @@ writer_reopen(void)
 static void *
 writer_main(void *arg)
 {
-	struct log_queue e = {0}, a = {0};
+	struct log_queue e = { 0 }, a = { 0 };
 
 	(void)arg;
 	pthread_mutex_lock(&L.mu);
 	for (;;) {
-		while (!L.stop && !L.reopen && L.err.len == 0 &&
-		    L.acc.len == 0)
+		while (!L.stop && !L.reopen && L.err.len == 0 && L.acc.len == 0)
 			pthread_cond_wait(&L.cv, &L.mu);
 		if (L.reopen) {
 			L.reopen = false;
@@ -251,11 +252,10 @@ wk_log_configure(const struct wk_config *c)
 	free(L.error_path);
 	L.error_path = L.target == LOG_TARGET_FILE ? wk_strdup(t) : NULL;
 	free(L.access_path);
-	L.access_path = c->log.access_path ? wk_strdup(c->log.access_path) :
-	    NULL;
+	L.access_path =
+	    c->log.access_path ? wk_strdup(c->log.access_path) : NULL;
 	L.access_format = c->log.access_format;
-	__atomic_store_n(&L.access_on, L.access_path != NULL,
-	    __ATOMIC_RELAXED);
+	__atomic_store_n(&L.access_on, L.access_path != NULL, __ATOMIC_RELAXED);
 	if (L.running) {
 		L.reopen = true;
 		pthread_cond_signal(&L.cv);
@@ -312,8 +312,8 @@ fmt_time(char *buf, size_t len, uint64_t us)
 
 	gmtime_r(&sec, &tm);
 	return (size_t)snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (unsigned)(us / 1000 % 1000));
+	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+	    tm.tm_sec, (unsigned)(us / 1000 % 1000));
 }
 
 static uint64_t
@@ -335,8 +335,8 @@ log_emit(enum wk_log_level l, const char *msg, size_t n)
 
 	line[off++] = (char)('0' + (int)l);
 	off += fmt_time(line + off, sizeof(line) - off, now_us());
-	off += (size_t)snprintf(line + off, sizeof(line) - off, " %s: ",
-	    level_names[l]);
+	off += (size_t)snprintf(
+	    line + off, sizeof(line) - off, " %s: ", level_names[l]);
 	n = WK_MIN(n, sizeof(line) - off - 1);
 	memcpy(line + off, msg, n);
 	off += n;
@@ -366,8 +366,8 @@ log_v(enum wk_log_level l, int err, const char *fmt, va_list ap)
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
 	if (err != 0)
-		n += snprintf(msg + n, sizeof(msg) - (size_t)n, ": %s",
-		    strerror(err));
+		n += snprintf(
+		    msg + n, sizeof(msg) - (size_t)n, ": %s", strerror(err));
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
 	/* a log line is one line: control characters become '?' */
@@ -419,8 +419,8 @@ put_field(char *out, size_t room, const char *s, bool json)
 				out[o++] = '\\';
 				out[o++] = (char)c;
 			} else if (c < 0x20) {
-				o += (size_t)snprintf(out + o, room - o,
-				    "\\u%04x", c);
+				o += (size_t)snprintf(
+				    out + o, room - o, "\\u%04x", c);
 			} else {
 				out[o++] = (char)c;
 			}
@@ -462,9 +462,9 @@ wk_log_format_access(const struct wk_access_rec *r, enum wk_access_format f,
 		    (unsigned long long)r->bytes_out,
 		    (unsigned long long)(r->duration_us / 1000), up, reason);
 	else
-		n = snprintf(buf, len, "%s %s %s %s %d %llu %llu %llu %s \"%s\"",
-		    ts, client, method, target, r->status,
-		    (unsigned long long)r->bytes_in,
+		n = snprintf(buf, len,
+		    "%s %s %s %s %d %llu %llu %llu %s \"%s\"", ts, client,
+		    method, target, r->status, (unsigned long long)r->bytes_in,
 		    (unsigned long long)r->bytes_out,
 		    (unsigned long long)(r->duration_us / 1000), up, reason);
 	if (n < 0)

@@ -10,16 +10,16 @@
 
 /* One finished request or tunnel, for the access log. */
 struct wk_access_rec {
-	uint64_t start_us;	/* wall clock, microseconds since the epoch */
+	uint64_t start_us; /* wall clock, microseconds since the epoch */
 	uint64_t duration_us;
-	const char *client;	/* "addr:port" */
+	const char *client; /* "addr:port" */
 	const char *method;
 	const char *target;
-	int status;		/* 0 when no response was sent */
-	uint64_t bytes_in;	/* from the client */
-	uint64_t bytes_out;	/* to the client */
-	const char *upstream;	/* "addr:port" or NULL */
-	const char *reason;	/* why it ended: "ok", "client closed", ... */
+	int status;	      /* 0 when no response was sent */
+	uint64_t bytes_in;    /* from the client */
+	uint64_t bytes_out;   /* to the client */
+	const char *upstream; /* "addr:port" or NULL */
+	const char *reason;   /* why it ended: "ok", "client closed", ... */
 };
 
 /* Starts the writer thread with stderr as the error log. */

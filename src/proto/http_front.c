@@ -124,9 +124,8 @@ http_next_request(struct wk_sess *s)
 
 /* Sends an error of our own for the current request. keep is honoured only
  * when nothing of the request is left unread. */
-static void
-http_error(struct wk_sess *s, int status, const char *code, bool keep,
-    const char *fmt, ...) WK_PRINTF(5, 6);
+static void http_error(struct wk_sess *s, int status, const char *code,
+    bool keep, const char *fmt, ...) WK_PRINTF(5, 6);
 
 static void
 http_error(struct wk_sess *s, int status, const char *code, bool keep,
@@ -143,8 +142,8 @@ http_error(struct wk_sess *s, int status, const char *code, bool keep,
 	keep = keep && r->keep_alive && r->body_done && !s->w->draining &&
 	    !s->cli_eof;
 	r->status = status;
-	r->bytes_out += wk_errpage_write(bufferevent_get_output(s->cli),
-	    status, code, msg, keep, r->client_http10, via_name(s));
+	r->bytes_out += wk_errpage_write(bufferevent_get_output(s->cli), status,
+	    code, msg, keep, r->client_http10, via_name(s));
 	wk_log_info("sess %llu: %s %s: %d %s", (unsigned long long)s->id,
 	    r->method ? r->method : "-", r->target ? r->target : "-", status,
 	    msg);
@@ -217,7 +216,8 @@ http_cli_event(struct wk_sess *s, short what)
 		s->cli_eof = true;
 		switch (s->state) {
 		case WK_SESS_ST_HEAD:
-			wk_sess_close(s, s->head_started ?
+			wk_sess_close(s,
+			    s->head_started ?
 				"client closed during the request head" :
 				"client closed");
 			break;
@@ -225,13 +225,13 @@ http_cli_event(struct wk_sess *s, short what)
 			/* a client may half-close after its request: the
 			 * response still goes out, then we close */
 			if (!s->req.body_done)
-				wk_sess_close(s,
-				    "client closed during the request body");
+				wk_sess_close(
+				    s, "client closed during the request body");
 			break;
 		case WK_SESS_ST_CLOSING:
 			if (s->lingering)
-				wk_sess_close(s, s->req.reason ? s->req.reason :
-								 "closed");
+				wk_sess_close(s,
+				    s->req.reason ? s->req.reason : "closed");
 			break;
 		default:
 			break;
@@ -296,8 +296,8 @@ http_local(struct wk_sess *s, const struct wk_http_head *h)
 {
 	struct wk_req *r = &s->req;
 	size_t written = 0;
-	bool keep = r->keep_alive && r->body == WK_HTTP_BODY_NONE &&
-	    !s->w->draining;
+	bool keep =
+	    r->keep_alive && r->body == WK_HTTP_BODY_NONE && !s->w->draining;
 	struct wk_str path = h->target;
 	bool slash = false;
 
@@ -306,8 +306,8 @@ http_local(struct wk_sess *s, const struct wk_http_head *h)
 	if (slash && path.len == 0)
 		path.p = "/", path.len = 1;
 	r->status = wk_status_respond(s->w, r->method, path.p, path.len,
-	    bufferevent_get_output(s->cli), keep, r->client_http10,
-	    via_name(s), &written);
+	    bufferevent_get_output(s->cli), keep, r->client_http10, via_name(s),
+	    &written);
 	r->bytes_out += written;
 	evbuffer_drain(bufferevent_get_input(s->cli), h->head_len);
 	r->body_done = true;
@@ -355,8 +355,8 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 	wk_sess_timer(s, 0);
 	http_setup_request(s, h);
 
-	if (!wk_conf_client_allowed(s->conf,
-		(const struct sockaddr *)&s->cli_addr)) {
+	if (!wk_conf_client_allowed(
+		s->conf, (const struct sockaddr *)&s->cli_addr)) {
 		evbuffer_drain(in, h->head_len);
 		http_error(s, 403, "forbidden", false,
 		    "client %s is not allowed to use this proxy", s->cli_str);
@@ -387,10 +387,10 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 	if (!r->is_connect) {
 		struct evbuffer *tmp = evbuffer_new();
 		struct wk_req_rewrite o = {
-		    .via = via_name(s),
-		    .absolute = false,
-		    .upgrade = (h->conn & WK_HTTP_CONN_UPGRADE) &&
-			h->has_upgrade,
+			.via = via_name(s),
+			.absolute = false,
+			.upgrade =
+			    (h->conn & WK_HTTP_CONN_UPGRADE) && h->has_upgrade,
 		};
 
 		r->upgrade = o.upgrade;
@@ -424,21 +424,23 @@ http_read_head(struct wk_sess *s)
 	}
 	lim.max_line = s->conf->limit.request_line;
 	lim.max_head = s->conf->limit.header_bytes;
-	lim.max_fields = WK_MIN(s->conf->limit.header_count,
-	    (size_t)WK_HTTP_MAX_FIELDS);
+	lim.max_fields =
+	    WK_MIN(s->conf->limit.header_count, (size_t)WK_HTTP_MAX_FIELDS);
 	len = WK_MIN(len, lim.max_head + 4);
 	p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
 	res = wk_http_parse_request(p, len, &lim, &h, &err);
 	if (res == WK_PARSE_NEED_MORE)
 		return;
 	if (res == WK_PARSE_ERROR) {
-		static const char *const codes[] = {
-		    [400] = "bad-request", [414] = "uri-too-long",
-		    [431] = "header-too-large", [501] = "te-unsupported",
-		    [505] = "version"};
+		static const char *const codes[] = { [400] = "bad-request",
+			[414] = "uri-too-long",
+			[431] = "header-too-large",
+			[501] = "te-unsupported",
+			[505] = "version" };
 		int st = wk_http_err_status(err);
 		const char *code = st < (int)WK_ARRAY_LEN(codes) && codes[st] ?
-		    codes[st] : "bad-request";
+		    codes[st] :
+		    "bad-request";
 
 		s->req.start_us = wall_us();
 		s->req.method = wk_strdup("-");
@@ -461,8 +463,8 @@ http_up_connected(struct wk_sess *s)
 	struct wk_req *r = &s->req;
 	struct bufferevent *up = s->up;
 
-	wk_addr_str((struct sockaddr *)&s->up_addr, r->upstream,
-	    sizeof(r->upstream));
+	wk_addr_str(
+	    (struct sockaddr *)&s->up_addr, r->upstream, sizeof(r->upstream));
 	bufferevent_set_max_single_write(up, READ_MAX);
 	bufferevent_setwatermark(up, EV_WRITE, BODY_LOW, 0);
 	bufferevent_set_timeouts(up, NULL, NULL);
@@ -473,8 +475,8 @@ http_up_connected(struct wk_sess *s)
 	if (r->is_connect) {
 		static const char ok[] =
 		    "HTTP/1.1 200 Connection established\r\n\r\n";
-		evbuffer_add(bufferevent_get_output(s->cli), ok,
-		    sizeof(ok) - 1);
+		evbuffer_add(
+		    bufferevent_get_output(s->cli), ok, sizeof(ok) - 1);
 		r->status = 200;
 		r->bytes_out += sizeof(ok) - 1;
 		r->body_done = true;
@@ -506,7 +508,8 @@ http_connect_cb(struct bufferevent *bev, enum wk_conn_err err,
 	wk_sess_enter(s);
 	if (err != WK_CONN_OK) {
 		int st = err == WK_CONN_TIMEOUT || err == WK_CONN_DNS_TIMEOUT ?
-		    504 : 502;
+		    504 :
+		    502;
 		const char *code = err == WK_CONN_DNS ? "dns" :
 		    err == WK_CONN_DNS_TIMEOUT	      ? "dns-timeout" :
 		    err == WK_CONN_REFUSED	      ? "refused" :
@@ -570,8 +573,8 @@ http_move_req_body(struct wk_sess *s)
 
 			for (int i = 0; i < nv && i < 16; i++) {
 				size_t used = 0;
-				int res = wk_chunk_scan(&r->chunk, v[i].iov_base,
-				    v[i].iov_len, &used, &err);
+				int res = wk_chunk_scan(&r->chunk,
+				    v[i].iov_base, v[i].iov_len, &used, &err);
 
 				n += used;
 				if (res == WK_PARSE_DONE) {
@@ -585,8 +588,8 @@ http_move_req_body(struct wk_sess *s)
 					    wk_http_err_str(err));
 					if (r->resp == WK_RESP_HEAD)
 						http_error(s, 400,
-						    "bad-request", false,
-						    "%s", wk_http_err_str(err));
+						    "bad-request", false, "%s",
+						    wk_http_err_str(err));
 					else
 						wk_sess_close(s,
 						    "bad chunked request body");
@@ -624,8 +627,8 @@ http_response_done(struct wk_sess *s)
 	bool keep_cli;
 
 	r->resp = WK_RESP_DONE;
-	keep_cli = r->keep_alive && r->body_done && !s->cli_eof &&
-	    !s->w->draining;
+	keep_cli =
+	    r->keep_alive && r->body_done && !s->cli_eof && !s->w->draining;
 	if (s->up != NULL &&
 	    evbuffer_get_length(bufferevent_get_input(s->up)) > 0)
 		keep_up = false; /* bytes past the response: not reusable */
@@ -678,8 +681,8 @@ http_move_resp_body(struct wk_sess *s)
 						    "response from %s: %s",
 					    (unsigned long long)s->id,
 					    r->upstream, wk_http_err_str(err));
-					wk_sess_close(s,
-					    "bad chunked response");
+					wk_sess_close(
+					    s, "bad chunked response");
 					return;
 				}
 			}
@@ -690,8 +693,7 @@ http_move_resp_body(struct wk_sess *s)
 			evbuffer_remove_buffer(in, out, n);
 			r->bytes_out += n;
 		}
-		if (n < avail && !done &&
-		    r->resp_body == WK_HTTP_BODY_CHUNKED)
+		if (n < avail && !done && r->resp_body == WK_HTTP_BODY_CHUNKED)
 			continue;
 		break;
 	}
@@ -718,13 +720,13 @@ http_read_response_head(struct wk_sess *s)
 	struct wk_req *r = &s->req;
 	struct evbuffer *in = bufferevent_get_input(s->up);
 	struct evbuffer *out = bufferevent_get_output(s->cli);
-	struct wk_http_limits lim = {RESP_MAX_LINE, RESP_MAX_HEAD,
-	    WK_HTTP_MAX_FIELDS};
-	struct wk_str method = {r->method, strlen(r->method)};
+	struct wk_http_limits lim = { RESP_MAX_LINE, RESP_MAX_HEAD,
+		WK_HTTP_MAX_FIELDS };
+	struct wk_str method = { r->method, strlen(r->method) };
 
 	for (;;) {
-		size_t len = WK_MIN(evbuffer_get_length(in),
-		    (size_t)RESP_MAX_HEAD + 4);
+		size_t len =
+		    WK_MIN(evbuffer_get_length(in), (size_t)RESP_MAX_HEAD + 4);
 		struct wk_http_head h;
 		enum wk_http_err err = WK_HTTP_OK;
 		const char *p;
@@ -746,13 +748,13 @@ http_read_response_head(struct wk_sess *s)
 		if (h.status >= 100 && h.status < 200 && h.status != 101) {
 			/* interim: relayed, except to HTTP/1.0 clients */
 			if (!r->client_http10) {
-				struct wk_resp_rewrite o = {
-				    .via = via_name(s), .keep_alive = true};
+				struct wk_resp_rewrite o = { .via = via_name(s),
+					.keep_alive = true };
 				size_t before = evbuffer_get_length(out);
 
 				wk_http_write_response(out, &h, &o);
-				r->bytes_out += evbuffer_get_length(out) -
-				    before;
+				r->bytes_out +=
+				    evbuffer_get_length(out) - before;
 			}
 			evbuffer_drain(in, h.head_len);
 			continue;
@@ -764,8 +766,8 @@ http_read_response_head(struct wk_sess *s)
 				    r->upstream);
 				return;
 			}
-			struct wk_resp_rewrite o = {
-			    .via = via_name(s), .upgrade = true};
+			struct wk_resp_rewrite o = { .via = via_name(s),
+				.upgrade = true };
 			size_t before = evbuffer_get_length(out);
 
 			wk_http_write_response(out, &h, &o);
@@ -785,8 +787,8 @@ http_read_response_head(struct wk_sess *s)
 		if (h.body == WK_HTTP_BODY_CLOSE ||
 		    h.body == WK_HTTP_BODY_TUNNEL)
 			r->resp_keep_up = false;
-		r->resp_dechunk = r->client_http10 &&
-		    h.body == WK_HTTP_BODY_CHUNKED;
+		r->resp_dechunk =
+		    r->client_http10 && h.body == WK_HTTP_BODY_CHUNKED;
 		if (h.body == WK_HTTP_BODY_CLOSE || r->resp_dechunk ||
 		    !r->body_done)
 			r->keep_alive = false;
@@ -796,11 +798,11 @@ http_read_response_head(struct wk_sess *s)
 			r->resp_chunk.arg = s;
 		}
 		struct wk_resp_rewrite o = {
-		    .via = via_name(s),
-		    .keep_alive = r->keep_alive && !s->w->draining &&
-			!s->cli_eof,
-		    .client_http10 = r->client_http10,
-		    .dechunk = r->resp_dechunk,
+			.via = via_name(s),
+			.keep_alive =
+			    r->keep_alive && !s->w->draining && !s->cli_eof,
+			.client_http10 = r->client_http10,
+			.dechunk = r->resp_dechunk,
 		};
 		size_t before = evbuffer_get_length(out);
 		wk_http_write_response(out, &h, &o);
@@ -852,8 +854,8 @@ http_up_event(struct wk_sess *s, short what)
 	struct wk_req *r = &s->req;
 
 	if (r->resp == WK_RESP_HEAD) {
-		bool nothing = evbuffer_get_length(bufferevent_get_input(s->up)) ==
-		    0;
+		bool nothing =
+		    evbuffer_get_length(bufferevent_get_input(s->up)) == 0;
 		if (r->up_reused && !r->retried && nothing &&
 		    r->body == WK_HTTP_BODY_NONE) {
 			/* a pooled connection the origin had just closed:
@@ -878,9 +880,9 @@ http_up_event(struct wk_sess *s, short what)
 		}
 	} else {
 		/* mid-body: the client sees the cut; nothing else is honest */
-		wk_sess_close(s, (what & BEV_EVENT_EOF) ?
-			"upstream closed mid-response" :
-			"upstream reset mid-response");
+		wk_sess_close(s,
+		    (what & BEV_EVENT_EOF) ? "upstream closed mid-response" :
+					     "upstream reset mid-response");
 	}
 }
 
@@ -921,7 +923,8 @@ wk_http_on_timeout(struct wk_sess *s)
 		r->start_us = wall_us();
 		r->method = wk_strdup("-");
 		r->target = wk_strdup("-");
-		r->bytes_in = evbuffer_get_length(bufferevent_get_input(s->cli));
+		r->bytes_in =
+		    evbuffer_get_length(bufferevent_get_input(s->cli));
 		evbuffer_drain(bufferevent_get_input(s->cli), r->bytes_in);
 		http_error(s, 408, "header-timeout", false,
 		    "the request head did not arrive within %u ms",
@@ -958,10 +961,10 @@ void
 wk_http_start(struct wk_sess *s)
 {
 	unsigned wto_ms = s->conf->timeout.upstream_response_ms;
-	struct timeval wto = {wto_ms / 1000, (wto_ms % 1000) * 1000};
+	struct timeval wto = { wto_ms / 1000, (wto_ms % 1000) * 1000 };
 
-	bufferevent_setcb(s->cli, NULL, http_cli_write_cb, http_cli_event_cb,
-	    s);
+	bufferevent_setcb(
+	    s->cli, NULL, http_cli_write_cb, http_cli_event_cb, s);
 	bufferevent_setwatermark(s->cli, EV_WRITE, BODY_LOW, 0);
 	bufferevent_set_max_single_write(s->cli, READ_MAX);
 	s->read_limit[WK_SIDE_CLI] = s->conf->limit.header_bytes + READ_MAX;

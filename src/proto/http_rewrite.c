@@ -20,7 +20,7 @@ str_ieq(struct wk_str s, const char *lit)
 struct wk_str
 wk_http_target_authority(struct wk_str t)
 {
-	struct wk_str a = {t.p, 0};
+	struct wk_str a = { t.p, 0 };
 	const char *p = memchr(t.p, ':', t.len), *end = t.p + t.len;
 
 	if (p == NULL || end - p < 3 || p[1] != '/' || p[2] != '/')
@@ -77,8 +77,8 @@ listed_in_connection(const struct wk_http_head *h, struct wk_str name)
 }
 
 bool
-wk_http_is_hop_by_hop(const struct wk_http_head *h, struct wk_str name,
-    bool request)
+wk_http_is_hop_by_hop(
+    const struct wk_http_head *h, struct wk_str name, bool request)
 {
 	switch (name.len) {
 	case 2:

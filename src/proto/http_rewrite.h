@@ -11,17 +11,17 @@
 struct evbuffer;
 
 struct wk_req_rewrite {
-	const char *via;     /* our pseudonym in Via */
-	bool absolute;	     /* keep the absolute-form target (to an HTTP proxy) */
-	bool upgrade;	     /* pass Upgrade on with Connection: upgrade */
+	const char *via; /* our pseudonym in Via */
+	bool absolute;	 /* keep the absolute-form target (to an HTTP proxy) */
+	bool upgrade;	 /* pass Upgrade on with Connection: upgrade */
 };
 
 struct wk_resp_rewrite {
 	const char *via;
-	bool keep_alive;     /* the client connection stays open */
-	bool client_http10;  /* the client spoke HTTP/1.0 */
-	bool upgrade;	     /* a 101: keep Upgrade, Connection: upgrade */
-	bool dechunk;	     /* body sent without chunked framing */
+	bool keep_alive;    /* the client connection stays open */
+	bool client_http10; /* the client spoke HTTP/1.0 */
+	bool upgrade;	    /* a 101: keep Upgrade, Connection: upgrade */
+	bool dechunk;	    /* body sent without chunked framing */
 };
 
 /* The authority of an absolute-form target, byte-exact ("h:8080"). */
@@ -35,12 +35,12 @@ void wk_http_write_request(struct evbuffer *out, const struct wk_http_head *h,
     const struct wk_req_rewrite *o);
 
 /* Appends the response head to send to the client for h. */
-void wk_http_write_response(struct evbuffer *out,
-    const struct wk_http_head *h, const struct wk_resp_rewrite *o);
+void wk_http_write_response(struct evbuffer *out, const struct wk_http_head *h,
+    const struct wk_resp_rewrite *o);
 
 /* True when a field of this name is hop-by-hop by itself or because the
  * message's Connection fields list it. Exposed for tests. */
-bool wk_http_is_hop_by_hop(const struct wk_http_head *h, struct wk_str name,
-    bool request);
+bool wk_http_is_hop_by_hop(
+    const struct wk_http_head *h, struct wk_str name, bool request);
 
 #endif

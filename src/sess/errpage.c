@@ -12,23 +12,40 @@ const char *
 wk_http_reason(int status)
 {
 	switch (status) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	case 508: return "Loop Detected";
-	default: return "Error";
+	case 200:
+		return "OK";
+	case 400:
+		return "Bad Request";
+	case 403:
+		return "Forbidden";
+	case 404:
+		return "Not Found";
+	case 405:
+		return "Method Not Allowed";
+	case 408:
+		return "Request Timeout";
+	case 413:
+		return "Content Too Large";
+	case 414:
+		return "URI Too Long";
+	case 431:
+		return "Request Header Fields Too Large";
+	case 500:
+		return "Internal Server Error";
+	case 501:
+		return "Not Implemented";
+	case 502:
+		return "Bad Gateway";
+	case 503:
+		return "Service Unavailable";
+	case 504:
+		return "Gateway Timeout";
+	case 505:
+		return "HTTP Version Not Supported";
+	case 508:
+		return "Loop Detected";
+	default:
+		return "Error";
 	}
 }
 
@@ -50,8 +67,9 @@ wk_response_write(struct evbuffer *out, int status, const char *code,
 	    "Via: 1.1 %s\r\n"
 	    "\r\n",
 	    status, wk_http_reason(status), content_type, body_len,
-	    code ? "X-Wicket-Error: " : "", code ? code : "", code ? "\r\n" : "",
-	    !keep_alive	  ? "Connection: close\r\n" :
+	    code ? "X-Wicket-Error: " : "", code ? code : "",
+	    code ? "\r\n" : "",
+	    !keep_alive	      ? "Connection: close\r\n" :
 		client_http10 ? "Connection: keep-alive\r\n" :
 				"",
 	    via ? via : "wicket");
@@ -74,7 +92,6 @@ wk_errpage_write(struct evbuffer *out, int status, const char *code,
 		n = 0;
 	if ((size_t)n >= sizeof(body))
 		n = sizeof(body) - 1;
-	return wk_response_write(out, status, code,
-	    "text/plain; charset=utf-8", body, (size_t)n, keep_alive,
-	    client_http10, via);
+	return wk_response_write(out, status, code, "text/plain; charset=utf-8",
+	    body, (size_t)n, keep_alive, client_http10, via);
 }

@@ -37,10 +37,10 @@ struct relay_dir {
 	size_t pipe_cap;
 	size_t in_pipe;
 	uint64_t *count;
-	bool src_eof;	 /* src sent FIN */
-	bool shut;	 /* we sent FIN to dst */
-	bool reading;	 /* rev is added */
-	bool writing;	 /* wev is added */
+	bool src_eof; /* src sent FIN */
+	bool shut;    /* we sent FIN to dst */
+	bool reading; /* rev is added */
+	bool writing; /* wev is added */
 	struct event *rev;
 	struct event *wev;
 	const char *src_name, *dst_name;
@@ -48,8 +48,9 @@ struct relay_dir {
 
 struct wk_relay {
 	struct wk_sess *s;
-	struct relay_dir d[2]; /* 0: client -> upstream, 1: upstream -> client */
-	struct timeval wto;    /* a sink that takes nothing for this long */
+	struct relay_dir
+	    d[2];	    /* 0: client -> upstream, 1: upstream -> client */
+	struct timeval wto; /* a sink that takes nothing for this long */
 };
 
 static void
@@ -85,11 +86,11 @@ relay_fail(struct relay_dir *d, bool reading, int err)
 	wk_log_debug("sess %llu: tunnel %s: %s",
 	    (unsigned long long)d->r->s->id,
 	    reading ? d->src_name : d->dst_name, strerror(err));
-	wk_sess_close(d->r->s, reading ?
-	    (d->src_name[0] == 'c' ? "client reset the tunnel" :
-				     "upstream reset the tunnel") :
-	    (d->dst_name[0] == 'c' ? "client reset the tunnel" :
-				     "upstream reset the tunnel"));
+	wk_sess_close(d->r->s,
+	    reading ? (d->src_name[0] == 'c' ? "client reset the tunnel" :
+					       "upstream reset the tunnel") :
+		      (d->dst_name[0] == 'c' ? "client reset the tunnel" :
+					       "upstream reset the tunnel"));
 }
 
 /* Sends what is queued for dst: first the buffer, then the pipe. When all
@@ -152,7 +153,8 @@ relay_dir_read(struct relay_dir *d)
 			return;
 		}
 		n = splice(d->src_fd, NULL, d->pipe_w, NULL,
-		    d->pipe_cap - d->in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		    d->pipe_cap - d->in_pipe,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
 		if (n > 0) {
 			d->in_pipe += (size_t)n;
 			*d->count += (uint64_t)n;
@@ -196,8 +198,9 @@ relay_write_cb(evutil_socket_t fd, short what, void *arg)
 	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
 	wk_sess_enter(s);
 	if (what & EV_TIMEOUT) {
-		wk_sess_close(s, d->dst_name[0] == 'c' ? "client not reading" :
-							 "upstream not reading");
+		wk_sess_close(s,
+		    d->dst_name[0] == 'c' ? "client not reading" :
+					    "upstream not reading");
 	} else {
 		s->last_active_ms = wk_sess_now_ms(s);
 		relay_dir_flush(d);
@@ -209,9 +212,9 @@ relay_write_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static int
-relay_dir_init(struct wk_relay *r, struct relay_dir *d,
-    struct bufferevent *src, struct bufferevent *dst, uint64_t *count,
-    const char *src_name, const char *dst_name)
+relay_dir_init(struct wk_relay *r, struct relay_dir *d, struct bufferevent *src,
+    struct bufferevent *dst, uint64_t *count, const char *src_name,
+    const char *dst_name)
 {
 	struct event_base *base = r->s->w->base;
 	int p[2];
@@ -231,10 +234,10 @@ relay_dir_init(struct wk_relay *r, struct relay_dir *d,
 	(void)fcntl(d->pipe_w, F_SETPIPE_SZ, RELAY_PIPE_SIZE);
 	int sz = fcntl(d->pipe_w, F_GETPIPE_SZ);
 	d->pipe_cap = sz > 0 ? (size_t)sz : 65536;
-	d->rev = event_new(base, d->src_fd, EV_READ | EV_PERSIST,
-	    relay_read_cb, d);
-	d->wev = event_new(base, d->dst_fd, EV_WRITE | EV_PERSIST,
-	    relay_write_cb, d);
+	d->rev =
+	    event_new(base, d->src_fd, EV_READ | EV_PERSIST, relay_read_cb, d);
+	d->wev = event_new(
+	    base, d->dst_fd, EV_WRITE | EV_PERSIST, relay_write_cb, d);
 	return 0;
 }
 
@@ -285,10 +288,10 @@ wk_relay_start(struct wk_sess *s)
 	/* bytes read ahead of the switch belong to the other side */
 	s->req.bytes_in += evbuffer_get_length(bufferevent_get_input(s->cli));
 	s->req.bytes_out += evbuffer_get_length(bufferevent_get_input(s->up));
-	evbuffer_add_buffer(bufferevent_get_output(s->up),
-	    bufferevent_get_input(s->cli));
-	evbuffer_add_buffer(bufferevent_get_output(s->cli),
-	    bufferevent_get_input(s->up));
+	evbuffer_add_buffer(
+	    bufferevent_get_output(s->up), bufferevent_get_input(s->cli));
+	evbuffer_add_buffer(
+	    bufferevent_get_output(s->cli), bufferevent_get_input(s->up));
 
 	if (relay_dir_init(r, &r->d[0], s->cli, s->up, &s->req.bytes_in,
 		"client", "upstream") < 0 ||

@@ -71,7 +71,7 @@ wk_sess_timer(struct wk_sess *s, unsigned ms)
 		evtimer_del(s->timer);
 		return;
 	}
-	struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 	evtimer_add(s->timer, &tv);
 }
 
@@ -84,8 +84,8 @@ sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
 	struct bufferevent *bev = side == WK_SIDE_CLI ? s->cli : s->up;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
-	size_t room = s->state == WK_SESS_ST_FORWARD ? SESS_READ_LARGE :
-						       SESS_READ_SMALL;
+	size_t room =
+	    s->state == WK_SESS_ST_FORWARD ? SESS_READ_LARGE : SESS_READ_SMALL;
 	struct evbuffer_iovec v[2];
 	ssize_t n;
 	int nv;
@@ -214,8 +214,8 @@ sess_timer_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct wk_sess *
-wk_sess_new(struct wk_worker *w, int fd, const struct sockaddr *sa,
-    socklen_t salen)
+wk_sess_new(
+    struct wk_worker *w, int fd, const struct sockaddr *sa, socklen_t salen)
 {
 	struct wk_sess *s = wk_calloc(1, sizeof(*s));
 	int one = 1;
@@ -234,8 +234,8 @@ wk_sess_new(struct wk_worker *w, int fd, const struct sockaddr *sa,
 	w->n_sessions++;
 	__atomic_add_fetch(&w->ctx->stats.conns_open, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&w->ctx->stats.conns_total, 1, __ATOMIC_RELAXED);
-	wk_log_debug("sess %llu: accepted %s", (unsigned long long)s->id,
-	    s->cli_str);
+	wk_log_debug(
+	    "sess %llu: accepted %s", (unsigned long long)s->id, s->cli_str);
 	wk_http_start(s);
 	return s;
 }
@@ -264,7 +264,8 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 	if (reuse && s->req.key != NULL && !s->w->draining &&
 	    evbuffer_get_length(bufferevent_get_input(s->up)) == 0) {
 		wk_pool_put(s->w->pool, s->req.key, s->up,
-		    (struct sockaddr *)&s->up_addr, s->conf->timeout.pool_idle_ms);
+		    (struct sockaddr *)&s->up_addr,
+		    s->conf->timeout.pool_idle_ms);
 	} else {
 		bufferevent_free(s->up);
 	}
@@ -287,8 +288,8 @@ wk_sess_end_request(struct wk_sess *s, const char *reason)
 		now = (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 		if (wk_log_access_enabled()) {
 			rec.start_us = r->start_us;
-			rec.duration_us = now > r->start_us ? now - r->start_us :
-							      0;
+			rec.duration_us =
+			    now > r->start_us ? now - r->start_us : 0;
 			rec.client = s->cli_str;
 			rec.method = r->method;
 			rec.target = r->target;
@@ -300,10 +301,10 @@ wk_sess_end_request(struct wk_sess *s, const char *reason)
 			wk_log_access(&rec);
 		}
 		struct wk_stats *st = &s->w->ctx->stats;
-		__atomic_add_fetch(&st->bytes_in, r->bytes_in,
-		    __ATOMIC_RELAXED);
-		__atomic_add_fetch(&st->bytes_out, r->bytes_out,
-		    __ATOMIC_RELAXED);
+		__atomic_add_fetch(
+		    &st->bytes_in, r->bytes_in, __ATOMIC_RELAXED);
+		__atomic_add_fetch(
+		    &st->bytes_out, r->bytes_out, __ATOMIC_RELAXED);
 		if (r->status >= 400 || r->status == 0)
 			__atomic_add_fetch(&st->errors, 1, __ATOMIC_RELAXED);
 	}
@@ -357,8 +358,8 @@ wk_sess_close(struct wk_sess *s, const char *reason)
 		return;
 	if (s->req.method != NULL)
 		wk_sess_end_request(s, reason);
-	wk_log_debug("sess %llu: closed: %s", (unsigned long long)s->id,
-	    reason);
+	wk_log_debug(
+	    "sess %llu: closed: %s", (unsigned long long)s->id, reason);
 	sess_teardown(s);
 	s->dead = true;
 	if (s->cb_depth == 0)
@@ -394,10 +395,12 @@ wk_sess_flush(struct wk_sess *s)
 {
 	/* a write callback may queue more (a resumed source): a few rounds */
 	for (int round = 0; round < 4 && !s->dead; round++) {
-		size_t c0 = s->cli ? evbuffer_get_length(
-					 bufferevent_get_output(s->cli)) : 0;
-		size_t u0 = s->up ? evbuffer_get_length(
-					bufferevent_get_output(s->up)) : 0;
+		size_t c0 = s->cli ?
+		    evbuffer_get_length(bufferevent_get_output(s->cli)) :
+		    0;
+		size_t u0 = s->up ?
+		    evbuffer_get_length(bufferevent_get_output(s->up)) :
+		    0;
 
 		if (c0 == 0 && u0 == 0)
 			return;
@@ -407,10 +410,12 @@ wk_sess_flush(struct wk_sess *s)
 			sess_flush_one(s->up);
 		if (s->dead)
 			return;
-		size_t c1 = s->cli ? evbuffer_get_length(
-					 bufferevent_get_output(s->cli)) : 0;
-		size_t u1 = s->up ? evbuffer_get_length(
-					bufferevent_get_output(s->up)) : 0;
+		size_t c1 = s->cli ?
+		    evbuffer_get_length(bufferevent_get_output(s->cli)) :
+		    0;
+		size_t u1 = s->up ?
+		    evbuffer_get_length(bufferevent_get_output(s->up)) :
+		    0;
 		if (c1 == c0 && u1 == u0)
 			return;
 	}

@@ -48,19 +48,19 @@ enum wk_resp_state {
 
 /* The request in progress; reset for each request on a connection. */
 struct wk_req {
-	char *method;	   /* owned copies, for logs and framing */
+	char *method; /* owned copies, for logs and framing */
 	char *target;
-	char *host;	   /* upstream host (no brackets) */
+	char *host; /* upstream host (no brackets) */
 	uint16_t port;
-	char *key;	   /* pool key "host:port" */
-	char *out_head;	   /* head sent upstream, kept for one retry */
+	char *key;	/* pool key "host:port" */
+	char *out_head; /* head sent upstream, kept for one retry */
 	size_t out_head_len;
 	bool is_head, is_connect, upgrade;
 	bool client_http10;
-	bool keep_alive;   /* the client connection may carry another request */
-	bool retried;	   /* already resent once on a fresh connection */
-	bool up_reused;	   /* the upstream connection came from the pool */
-	enum wk_http_body body;	/* request body framing */
+	bool keep_alive; /* the client connection may carry another request */
+	bool retried;	 /* already resent once on a fresh connection */
+	bool up_reused;	 /* the upstream connection came from the pool */
+	enum wk_http_body body; /* request body framing */
 	uint64_t body_left;
 	struct wk_chunk_scan chunk;
 	bool body_done;
@@ -93,10 +93,10 @@ struct wk_sess {
 	char cli_str[WK_ADDRSTRLEN];
 	int cli_fd;
 
-	struct bufferevent *up;	/* upstream connection, NULL when none */
+	struct bufferevent *up; /* upstream connection, NULL when none */
 	struct sockaddr_storage up_addr;
 	struct wk_connect *connecting;
-	struct wk_relay *relay;	/* TUNNEL state: the splice relay */
+	struct wk_relay *relay; /* TUNNEL state: the splice relay */
 
 	/* Reading is ours, not the bufferevents': libevent 2.1 reads at most
 	 * 4 KiB per call (plus an ioctl). These events read up to 64 KiB into
@@ -104,29 +104,29 @@ struct wk_sess {
 	struct event *rev[WK_SIDE_COUNT];
 	bool reading[WK_SIDE_COUNT];
 	size_t read_limit[WK_SIDE_COUNT]; /* stop reading past this input */
-	struct event *reread;	/* wk_sess_reread's deferred callback */
+	struct event *reread; /* wk_sess_reread's deferred callback */
 
-	struct event *timer;	/* the one deadline of the current state */
+	struct event *timer;	 /* the one deadline of the current state */
 	uint64_t last_active_ms; /* for idle bounds in relay states */
-	unsigned idle_ms;	/* the idle bound of a relay state */
-	bool head_started;	/* bytes of a request head have arrived */
-	bool cli_eof;		/* the client sent FIN */
+	unsigned idle_ms;	 /* the idle bound of a relay state */
+	bool head_started;	 /* bytes of a request head have arrived */
+	bool cli_eof;		 /* the client sent FIN */
 	bool up_eof;
-	bool cli_shut;		/* we sent FIN to the client (tunnel) */
-	bool up_shut;		/* we sent FIN upstream (tunnel) */
-	bool cli_paused;	/* client reads stopped: upstream is full */
-	bool up_paused;		/* upstream reads stopped: client is full */
-	bool lingering;		/* CLOSING: output flushed, FIN sent */
-	unsigned cb_depth;	/* callbacks on the stack; free waits for 0 */
-	bool dead;		/* closed; freed when the callback unwinds */
-	uint64_t requests;	/* requests served on this connection */
+	bool cli_shut;	   /* we sent FIN to the client (tunnel) */
+	bool up_shut;	   /* we sent FIN upstream (tunnel) */
+	bool cli_paused;   /* client reads stopped: upstream is full */
+	bool up_paused;	   /* upstream reads stopped: client is full */
+	bool lingering;	   /* CLOSING: output flushed, FIN sent */
+	unsigned cb_depth; /* callbacks on the stack; free waits for 0 */
+	bool dead;	   /* closed; freed when the callback unwinds */
+	uint64_t requests; /* requests served on this connection */
 
 	struct wk_req req;
 };
 
 /* Creates a session for an accepted socket (taking ownership of fd). */
-struct wk_sess *wk_sess_new(struct wk_worker *w, int fd,
-    const struct sockaddr *sa, socklen_t salen);
+struct wk_sess *wk_sess_new(
+    struct wk_worker *w, int fd, const struct sockaddr *sa, socklen_t salen);
 /* Frees everything at once (worker teardown). */
 void wk_sess_free(struct wk_sess *s);
 /* Ends the session: logs the request if one is open, closes both sides. */

@@ -36,15 +36,14 @@ struct wk_connect {
 	struct event *timer;
 	struct timeval deadline;
 	enum wk_conn_err last_err;
-	bool cancelled;		/* freed when the DNS callback comes back */
-	bool in_start;		/* inside wk_connect_start */
-	bool done;		/* callback ran during start */
+	bool cancelled; /* freed when the DNS callback comes back */
+	bool in_start;	/* inside wk_connect_start */
+	bool done;	/* callback ran during start */
 };
 
-static const char *const conn_err_names[WK_CONN_ERR_COUNT] = {
-	"connected", "name not found", "name server timeout",
-	"connection refused", "network unreachable", "connect timeout",
-	"connect error"};
+static const char *const conn_err_names[WK_CONN_ERR_COUNT] = { "connected",
+	"name not found", "name server timeout", "connection refused",
+	"network unreachable", "connect timeout", "connect error" };
 
 const char *
 wk_conn_err_str(enum wk_conn_err e)
@@ -111,8 +110,8 @@ connect_event_cb(struct bufferevent *bev, short what, void *arg)
 		int one = 1;
 		evutil_socket_t fd = bufferevent_getfd(bev);
 
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
+		(void)setsockopt(
+		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		evtimer_del(c->timer);
 		c->bev = NULL;
 		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
@@ -121,8 +120,8 @@ connect_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	int err = 0;
 	socklen_t len = sizeof(err);
-	if (getsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_ERROR, &err,
-		&len) < 0 ||
+	if (getsockopt(
+		bufferevent_getfd(bev), SOL_SOCKET, SO_ERROR, &err, &len) < 0 ||
 	    err == 0)
 		err = EVUTIL_SOCKET_ERROR();
 	if (err == 0)
@@ -131,8 +130,7 @@ connect_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (wk_log_enabled(WK_LOG_DEBUG)) {
 		char a[WK_ADDRSTRLEN];
 		wk_addr_str(c->cur->ai_addr, a, sizeof(a));
-		wk_log_debug("connect %s (%s): %s", c->host, a,
-		    strerror(err));
+		wk_log_debug("connect %s (%s): %s", c->host, a, strerror(err));
 	}
 	bufferevent_free(c->bev);
 	c->bev = NULL;
@@ -169,20 +167,21 @@ connect_try_next(struct wk_connect *c)
 		/* share what is left of the bound among the addresses left,
 		 * so one black-holed address cannot use it all */
 		evutil_timersub(&c->deadline, &now, &rest);
-		uint64_t us = ((uint64_t)rest.tv_sec * 1000000 +
-				  (uint64_t)rest.tv_usec) /
+		uint64_t us =
+		    ((uint64_t)rest.tv_sec * 1000000 + (uint64_t)rest.tv_usec) /
 		    (c->left ? c->left : 1);
 		if (c->left > 1 && us < 1000000)
-			us = WK_MIN(1000000, (uint64_t)rest.tv_sec * 1000000 +
+			us = WK_MIN(1000000,
+			    (uint64_t)rest.tv_sec * 1000000 +
 				(uint64_t)rest.tv_usec);
 		slice.tv_sec = (time_t)(us / 1000000);
 		slice.tv_usec = (suseconds_t)(us % 1000000);
 
-		c->bev = bufferevent_socket_new(c->w->base, -1,
-		    BEV_OPT_CLOSE_ON_FREE);
+		c->bev = bufferevent_socket_new(
+		    c->w->base, -1, BEV_OPT_CLOSE_ON_FREE);
 		bufferevent_setcb(c->bev, NULL, NULL, connect_event_cb, c);
-		if (bufferevent_socket_connect(c->bev, c->cur->ai_addr,
-			(int)c->cur->ai_addrlen) < 0) {
+		if (bufferevent_socket_connect(
+			c->bev, c->cur->ai_addr, (int)c->cur->ai_addrlen) < 0) {
 			c->last_err = connect_map_errno(EVUTIL_SOCKET_ERROR());
 			bufferevent_free(c->bev);
 			c->bev = NULL;
@@ -207,8 +206,8 @@ connect_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 		return;
 	}
 	if (result != 0 || res == NULL) {
-		wk_log_debug("resolve %s: %s", c->host,
-		    evutil_gai_strerror(result));
+		wk_log_debug(
+		    "resolve %s: %s", c->host, evutil_gai_strerror(result));
 		if (res != NULL)
 			evutil_freeaddrinfo(res);
 		c->cur = NULL;
@@ -257,7 +256,8 @@ wk_connect_start(struct wk_worker *w, const char *host, uint16_t port,
 {
 	struct wk_connect *c = wk_calloc(1, sizeof(*c));
 	struct evutil_addrinfo hints;
-	struct timeval now, to = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	struct timeval now,
+	    to = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	char portstr[8];
 
 	c->w = w;
@@ -283,8 +283,8 @@ wk_connect_start(struct wk_worker *w, const char *host, uint16_t port,
 	hints.ai_protocol = IPPROTO_TCP;
 	snprintf(portstr, sizeof(portstr), "%u", port);
 	c->in_start = true;
-	c->dns_req = evdns_getaddrinfo(w->dns, host, portstr, &hints,
-	    connect_dns_cb, c);
+	c->dns_req =
+	    evdns_getaddrinfo(w->dns, host, portstr, &hints, connect_dns_cb, c);
 	c->in_start = false;
 	if (c->done) {
 		connect_free(c);

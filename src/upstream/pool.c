@@ -57,7 +57,7 @@ pool_key_find(struct wk_pool *p, const char *name, bool create)
 	unsigned b = pool_hash(name);
 	struct pool_key *k;
 
-	LIST_FOREACH(k, &p->buckets[b], link)
+	LIST_FOREACH (k, &p->buckets[b], link)
 		if (strcmp(k->name, name) == 0)
 			return k;
 	if (!create)
@@ -172,7 +172,7 @@ wk_pool_put(struct wk_pool *p, const char *key, struct bufferevent *bev,
 {
 	struct pool_key *k = pool_key_find(p, key, true);
 	struct pool_conn *c;
-	struct timeval tv = {idle_ms / 1000, (idle_ms % 1000) * 1000};
+	struct timeval tv = { idle_ms / 1000, (idle_ms % 1000) * 1000 };
 
 	if (k->n >= POOL_MAX_PER_KEY)
 		pool_close(TAILQ_LAST(&k->conns, pool_conn_list));

@@ -18,8 +18,8 @@ void wk_pool_clear(struct wk_pool *p);
 
 /* Returns an idle connection for key, or NULL. The caller owns the
  * bufferevent and must set its callbacks; peer receives its address. */
-struct bufferevent *wk_pool_take(struct wk_pool *p, const char *key,
-    struct sockaddr_storage *peer);
+struct bufferevent *wk_pool_take(
+    struct wk_pool *p, const char *key, struct sockaddr_storage *peer);
 
 /* Parks bev (taking ownership) for idle_ms. It is closed when the peer
  * closes it, sends anything, or the time runs out. */

@@ -119,7 +119,8 @@ wk_worker_new(struct wk_ctx *ctx, unsigned id, const int *fds, size_t n_fds)
 	TAILQ_INIT(&w->sessions);
 	/* one thread per base, so no locks inside libevent; other threads
 	 * wake the worker through an eventfd instead */
-	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	event_config_set_flag(
+	    ec, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	w->base = event_base_new_with_config(ec);
 	event_config_free(ec);
 	if (w->base == NULL)
@@ -127,8 +128,8 @@ wk_worker_new(struct wk_ctx *ctx, unsigned id, const int *fds, size_t n_fds)
 	w->ctl_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->ctl_fd < 0)
 		abort();
-	w->ctl = event_new(w->base, w->ctl_fd, EV_READ | EV_PERSIST,
-	    worker_ctl_cb, w);
+	w->ctl = event_new(
+	    w->base, w->ctl_fd, EV_READ | EV_PERSIST, worker_ctl_cb, w);
 	event_add(w->ctl, NULL);
 	w->dns = evdns_base_new(w->base,
 	    EVDNS_BASE_INITIALIZE_NAMESERVERS |

@@ -36,8 +36,8 @@ struct wk_ctx {
 	struct wk_worker **workers;
 	unsigned n_workers;
 	struct wk_stats stats;
-	int64_t started;	/* unix time */
-	bool draining;		/* SIGTERM received (atomic) */
+	int64_t started; /* unix time */
+	bool draining;	 /* SIGTERM received (atomic) */
 };
 
 #define WK_WORKER_CMD_DRAIN 0x01u /* close listeners, finish sessions, exit */
@@ -52,10 +52,11 @@ struct wk_worker {
 	struct evdns_base *dns;
 	struct evconnlistener **listeners;
 	size_t n_listeners;
-	struct event *ctl;	/* reads ctl_fd: other threads' commands */
-	int ctl_fd;		/* eventfd written by wk_worker_command */
-	unsigned cmd;		/* WK_WORKER_CMD_* bits (atomic) */
-	struct wk_config *conf; /* this worker's reference to the current config */
+	struct event *ctl; /* reads ctl_fd: other threads' commands */
+	int ctl_fd;	   /* eventfd written by wk_worker_command */
+	unsigned cmd;	   /* WK_WORKER_CMD_* bits (atomic) */
+	struct wk_config
+	    *conf; /* this worker's reference to the current config */
 	unsigned conf_gen;
 	TAILQ_HEAD(wk_sess_list, wk_sess) sessions;
 	size_t n_sessions;
@@ -69,8 +70,8 @@ void wk_ctx_set_conf(struct wk_ctx *ctx, struct wk_config *c);
 struct wk_config *wk_ctx_get_conf(struct wk_ctx *ctx);
 
 /* Creates worker id with listener sockets fds (takes ownership of them). */
-struct wk_worker *wk_worker_new(struct wk_ctx *ctx, unsigned id,
-    const int *fds, size_t n_fds);
+struct wk_worker *wk_worker_new(
+    struct wk_ctx *ctx, unsigned id, const int *fds, size_t n_fds);
 int wk_worker_start(struct wk_worker *w);
 /* Thread-safe: sets cmd bits and wakes the worker. */
 void wk_worker_command(struct wk_worker *w, unsigned cmd);

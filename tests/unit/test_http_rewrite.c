@@ -14,7 +14,7 @@
 #include "proto/http_parse.h"
 #include "proto/http_rewrite.h"
 
-static const struct wk_http_limits lim = {8192, 65536, 100};
+static const struct wk_http_limits lim = { 8192, 65536, 100 };
 
 /* Parses req, rewrites it, returns the new head as a string (caller frees). */
 static char *
@@ -23,12 +23,12 @@ rewrite_req(const char *req, bool upgrade)
 	struct wk_http_head h;
 	enum wk_http_err err;
 	struct evbuffer *out = evbuffer_new();
-	struct wk_req_rewrite o = {.via = "wicket", .upgrade = upgrade};
+	struct wk_req_rewrite o = { .via = "wicket", .upgrade = upgrade };
 	char *s;
 	size_t n;
 
-	assert_int_equal(wk_http_parse_request(req, strlen(req), &lim, &h,
-			     &err),
+	assert_int_equal(
+	    wk_http_parse_request(req, strlen(req), &lim, &h, &err),
 	    WK_PARSE_DONE);
 	wk_http_write_request(out, &h, &o);
 	n = evbuffer_get_length(out);
@@ -45,12 +45,12 @@ rewrite_resp(const char *resp, const struct wk_resp_rewrite *o)
 	struct wk_http_head h;
 	enum wk_http_err err;
 	struct evbuffer *out = evbuffer_new();
-	struct wk_str get = {"GET", 3};
+	struct wk_str get = { "GET", 3 };
 	char *s;
 	size_t n;
 
-	assert_int_equal(wk_http_parse_response(resp, strlen(resp), &lim, get,
-			     &h, &err),
+	assert_int_equal(
+	    wk_http_parse_response(resp, strlen(resp), &lim, get, &h, &err),
 	    WK_PARSE_DONE);
 	wk_http_write_response(out, &h, o);
 	n = evbuffer_get_length(out);
@@ -70,10 +70,11 @@ test_absolute_to_origin_form(void **state)
 	    false);
 
 	(void)state;
-	assert_string_equal(s, "GET /a%2Fb/../c?x=%41 HTTP/1.1\r\n"
-			       "Host: example.com:8080\r\n"
-			       "Accept: */*\r\n"
-			       "Via: 1.1 wicket\r\n\r\n");
+	assert_string_equal(s,
+	    "GET /a%2Fb/../c?x=%41 HTTP/1.1\r\n"
+	    "Host: example.com:8080\r\n"
+	    "Accept: */*\r\n"
+	    "Via: 1.1 wicket\r\n\r\n");
 	free(s);
 }
 
@@ -110,27 +111,27 @@ test_empty_path_and_query(void **state)
 static void
 test_hop_by_hop_removed(void **state)
 {
-	char *s = rewrite_req(
-	    "POST http://h.example/x HTTP/1.1\r\n"
-	    "Host: h.example\r\n"
-	    "Connection: keep-alive, X-Private\r\n"
-	    "Keep-Alive: timeout=5\r\n"
-	    "Proxy-Connection: keep-alive\r\n"
-	    "Proxy-Authorization: Basic Zm9vOmJhcg==\r\n"
-	    "TE: trailers\r\n"
-	    "Trailer: X-Checksum\r\n"
-	    "Upgrade: websocket\r\n"
-	    "X-Private: secret\r\n"
-	    "X-Public: yes\r\n"
-	    "Content-Length: 3\r\n\r\n",
+	char *s = rewrite_req("POST http://h.example/x HTTP/1.1\r\n"
+			      "Host: h.example\r\n"
+			      "Connection: keep-alive, X-Private\r\n"
+			      "Keep-Alive: timeout=5\r\n"
+			      "Proxy-Connection: keep-alive\r\n"
+			      "Proxy-Authorization: Basic Zm9vOmJhcg==\r\n"
+			      "TE: trailers\r\n"
+			      "Trailer: X-Checksum\r\n"
+			      "Upgrade: websocket\r\n"
+			      "X-Private: secret\r\n"
+			      "X-Public: yes\r\n"
+			      "Content-Length: 3\r\n\r\n",
 	    false);
 
 	(void)state;
-	assert_string_equal(s, "POST /x HTTP/1.1\r\n"
-			       "Host: h.example\r\n"
-			       "X-Public: yes\r\n"
-			       "Content-Length: 3\r\n"
-			       "Via: 1.1 wicket\r\n\r\n");
+	assert_string_equal(s,
+	    "POST /x HTTP/1.1\r\n"
+	    "Host: h.example\r\n"
+	    "X-Public: yes\r\n"
+	    "Content-Length: 3\r\n"
+	    "Via: 1.1 wicket\r\n\r\n");
 	free(s);
 }
 
@@ -168,18 +169,21 @@ test_response_connection(void **state)
 	const char *r = "HTTP/1.1 200 OK\r\nConnection: keep-alive, X-Y\r\n"
 			"X-Y: 1\r\nKeep-Alive: timeout=5\r\n"
 			"Content-Length: 2\r\n\r\n";
-	struct wk_resp_rewrite keep = {.via = "wk", .keep_alive = true};
-	struct wk_resp_rewrite close = {.via = "wk", .keep_alive = false};
+	struct wk_resp_rewrite keep = { .via = "wk", .keep_alive = true };
+	struct wk_resp_rewrite close = { .via = "wk", .keep_alive = false };
 	struct wk_resp_rewrite ten = {
-	    .via = "wk", .keep_alive = true, .client_http10 = true};
+		.via = "wk", .keep_alive = true, .client_http10 = true
+	};
 	char *a = rewrite_resp(r, &keep), *b = rewrite_resp(r, &close),
 	     *c = rewrite_resp(r, &ten);
 
 	(void)state;
-	assert_string_equal(a, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-			       "Via: 1.1 wk\r\n\r\n");
-	assert_string_equal(b, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
-			       "Connection: close\r\nVia: 1.1 wk\r\n\r\n");
+	assert_string_equal(a,
+	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	    "Via: 1.1 wk\r\n\r\n");
+	assert_string_equal(b,
+	    "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+	    "Connection: close\r\nVia: 1.1 wk\r\n\r\n");
 	assert_non_null(strstr(c, "Connection: keep-alive\r\n"));
 	free(a);
 	free(b);
@@ -191,7 +195,7 @@ test_response_dechunk(void **state)
 {
 	const char *r = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
 			"Trailer: X-Sum\r\n\r\n";
-	struct wk_resp_rewrite o = {.via = "wicket", .dechunk = true};
+	struct wk_resp_rewrite o = { .via = "wicket", .dechunk = true };
 	char *a = rewrite_resp(r, &o);
 
 	(void)state;
@@ -204,7 +208,7 @@ test_response_dechunk(void **state)
 static void
 test_target_helpers(void **state)
 {
-	struct wk_str t = {"http://[::1]:8080/p?q", 21};
+	struct wk_str t = { "http://[::1]:8080/p?q", 21 };
 	struct wk_str a = wk_http_target_authority(t);
 	bool slash;
 	struct wk_str p = wk_http_target_path(t, &slash);
@@ -221,15 +225,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_absolute_to_origin_form),
-	    cmocka_unit_test(test_host_follows_uri),
-	    cmocka_unit_test(test_empty_path_and_query),
-	    cmocka_unit_test(test_hop_by_hop_removed),
-	    cmocka_unit_test(test_upgrade_kept_when_upgrading),
-	    cmocka_unit_test(test_http10_via),
-	    cmocka_unit_test(test_response_connection),
-	    cmocka_unit_test(test_response_dechunk),
-	    cmocka_unit_test(test_target_helpers),
+		cmocka_unit_test(test_absolute_to_origin_form),
+		cmocka_unit_test(test_host_follows_uri),
+		cmocka_unit_test(test_empty_path_and_query),
+		cmocka_unit_test(test_hop_by_hop_removed),
+		cmocka_unit_test(test_upgrade_kept_when_upgrading),
+		cmocka_unit_test(test_http10_via),
+		cmocka_unit_test(test_response_connection),
+		cmocka_unit_test(test_response_dechunk),
+		cmocka_unit_test(test_target_helpers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -97,22 +97,22 @@ test_errpage(void **state)
 static void
 test_netaddr(void **state)
 {
-	struct sockaddr_in in = {.sin_family = AF_INET,
-	    .sin_port = htons(3128)};
-	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6,
-	    .sin6_port = htons(80)};
+	struct sockaddr_in in = { .sin_family = AF_INET,
+		.sin_port = htons(3128) };
+	struct sockaddr_in6 in6 = { .sin6_family = AF_INET6,
+		.sin6_port = htons(80) };
 	char buf[WK_ADDRSTRLEN];
 
 	(void)state;
 	inet_pton(AF_INET, "127.9.0.1", &in.sin_addr);
-	assert_string_equal(wk_addr_str((void *)&in, buf, sizeof(buf)),
-	    "127.9.0.1:3128");
+	assert_string_equal(
+	    wk_addr_str((void *)&in, buf, sizeof(buf)), "127.9.0.1:3128");
 	assert_true(wk_addr_is_loopback((void *)&in));
 	inet_pton(AF_INET, "10.0.0.1", &in.sin_addr);
 	assert_false(wk_addr_is_loopback((void *)&in));
 	inet_pton(AF_INET6, "::1", &in6.sin6_addr);
-	assert_string_equal(wk_addr_str((void *)&in6, buf, sizeof(buf)),
-	    "[::1]:80");
+	assert_string_equal(
+	    wk_addr_str((void *)&in6, buf, sizeof(buf)), "[::1]:80");
 	assert_true(wk_addr_is_loopback((void *)&in6));
 	inet_pton(AF_INET6, "::ffff:127.0.0.2", &in6.sin6_addr);
 	assert_true(wk_addr_is_loopback((void *)&in6));
@@ -127,11 +127,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_access_text),
-	    cmocka_unit_test(test_access_json),
-	    cmocka_unit_test(test_access_truncates),
-	    cmocka_unit_test(test_errpage),
-	    cmocka_unit_test(test_netaddr),
+		cmocka_unit_test(test_access_text),
+		cmocka_unit_test(test_access_json),
+		cmocka_unit_test(test_access_truncates),
+		cmocka_unit_test(test_errpage),
+		cmocka_unit_test(test_netaddr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
