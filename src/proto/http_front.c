@@ -291,6 +291,36 @@ is_our_address(struct wk_sess *s, const struct wk_http_head *h)
 	return false;
 }
 
+/* How many Via entries name us. A chain of wickets is legitimate; the
+ * same request coming through this many times is a loop. */
+#define HTTP_MAX_OWN_VIA 3
+
+static int
+http_via_count(const struct wk_http_head *h, const char *name)
+{
+	size_t from = 0, n = strlen(name);
+	const struct wk_http_field *f;
+	int count = 0;
+
+	while ((f = wk_http_find(h, "via", &from)) != NULL) {
+		const char *p = f->value.p, *end = p + f->value.len;
+
+		/* entries look like "1.1 name" or "1.1 name (comment)" */
+		while (p < end) {
+			const char *q = memchr(p, ' ', (size_t)(end - p));
+
+			if (q == NULL)
+				break;
+			p = q + 1;
+			if ((size_t)(end - p) >= n &&
+			    strncmp(p, name, n) == 0 &&
+			    (p + n == end || p[n] == ',' || p[n] == ' '))
+				count++;
+		}
+	}
+	return count;
+}
+
 static void
 http_local(struct wk_sess *s, const struct wk_http_head *h)
 {
@@ -379,6 +409,14 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 			http_local(s, h);
 			return;
 		}
+	}
+	if (http_via_count(h, via_name(s)) >= HTTP_MAX_OWN_VIA) {
+		/* a name that resolves back to us: stop the loop here */
+		evbuffer_drain(in, h->head_len);
+		http_error(s, 508, "loop", false,
+		    "forwarding loop: the request passed this proxy %d times",
+		    HTTP_MAX_OWN_VIA);
+		return;
 	}
 	r->host = str_dup(h->host);
 	r->port = h->port;
