@@ -151,6 +151,37 @@ EOF
 )
 wk_is "$out" "200 GET /echo/scheme HTTP/1.1" "scheme is case-insensitive"
 
+# obs-text (bytes 0x80-0xFF) in a field value is passed through unchanged.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+s.sendall(w.get_req("/echo/latin", "GET", ["X-Latin: caf\xe9 \xff",
+                                           "Connection: close"]))
+r = w.read_response(w.Reader(s))
+print(r.status, "kept" if b"X-Latin: caf\xe9 \xff\r\n" in r.body else "changed")
+EOF
+)
+wk_is "$out" "200 kept" "obs-text in a field value forwarded unchanged"
+
+# Names and IPv6 literals in the absolute URI
+out=$(wk_curl "http://localhost:$WK_ORIGIN_PORT/echo/by-name")
+wk_like "$out" '^Host: localhost:'"$WK_ORIGIN_PORT"$'\r' \
+    "http://localhost:PORT/ resolves (hosts file) and keeps Host: localhost:PORT"
+if "$WK_PY" -c 'import socket; s = socket.socket(socket.AF_INET6); s.bind(("::1", 0))' 2>/dev/null; then
+	pf=$WK_T/origin6.port
+	setsid "$WK_PY" "$WK_SERVERS/origin.py" --host ::1 --port-file "$pf" \
+	    </dev/null >"$WK_T/origin6.out" 2>&1 &
+	WK_PIDS="$WK_PIDS $!"
+	wk_retry 15 test -s "$pf"
+	p6=$(cat "$pf")
+	out=$(wk_curl -g "http://[::1]:$p6/echo/v6")
+	wk_like "$out" '^GET /echo/v6 HTTP/1\.1' "IPv6 literal in the absolute URI: forwarded"
+	wk_like "$out" '^Host: \[::1\]:'"$p6"$'\r' "IPv6 literal: Host: [::1]:PORT"
+else
+	wk_skip "IPv6 literal in the absolute URI: forwarded" "no IPv6 loopback"
+	wk_skip "IPv6 literal: Host: [::1]:PORT" "no IPv6 loopback"
+fi
+
 # HTTP/1.0 request without Host: the proxy supplies one from the URI.
 out=$(wk_py <<'EOF'
 import wkclient as w

@@ -166,11 +166,79 @@ wk_like "$out" 'GET /status/304 -> 304 then-ok' "304 with Content-Length: no bod
 wk_like "$out" 'HEAD /close/5000 -> (200 then-ok|error)' \
     "HEAD answered without length: no hang"
 
+# An origin that sends a body where none may be: the stray bytes must not be
+# taken for the next response (on this or another client connection).
+for c in "HEAD /liar/200" "GET /liar/204" "GET /liar/304"; do
+	out=$(wk_py $c <<'EOF'
+import wkclient as w, socket, sys
+method, path = sys.argv[1], sys.argv[2]
+res = []
+try:
+    s = w.connect(timeout=5)
+    rd = w.Reader(s)
+    s.sendall(w.get_req(path, method))
+    r1 = w.read_response(rd, method)
+    res.append(str(r1.status))
+    try:
+        s.sendall(w.get_req("/conn-id"))
+        r2 = w.read_response(rd)
+        res.append("same-conn %d %s" % (r2.status,
+                   "clean" if r2.body.strip().isdigit() else repr(r2.body)))
+    except (EOFError, OSError, ValueError) as e:
+        res.append("same-conn closed")
+    for i in range(3):
+        s2 = w.connect(timeout=5)
+        s2.sendall(w.get_req("/conn-id"))
+        r3 = w.read_response(w.Reader(s2))
+        res.append("new-conn %d %s" % (r3.status,
+                   "clean" if r3.body.strip().isdigit() else repr(r3.body)))
+except (socket.timeout, EOFError, OSError, ValueError) as e:
+    res.append("error %s" % type(e).__name__)
+print(" / ".join(res))
+EOF
+)
+	wk_like "$out" '^[0-9]+ / same-conn (200 clean|closed) / new-conn 200 clean / new-conn 200 clean / new-conn 200 clean$' \
+	    "stray body after $c: never read as the next response"
+done
+
+# Many clients at once, each with keep-alive requests both ways.
+out=$(wk_py <<'EOF'
+import wkclient as w, threading
+ok = []
+want = w.data_sha(300000)
+def client(i):
+    try:
+        s = w.connect(timeout=30)
+        rd = w.Reader(s)
+        good = True
+        for k in range(3):
+            s.sendall(w.get_req("/bytes/300000"))
+            r = w.read_response(rd)
+            good &= r.status == 200 and w.sha(r.body) == want
+            body = (b"%d-%d;" % (i, k)) * 5000
+            s.sendall(w.get_req("/upload", "POST",
+                                ["Content-Length: %d" % len(body)]) + body)
+            r = w.read_response(rd)
+            good &= r.body.decode().split()[1] == w.sha(body)
+        ok.append(good)
+    except Exception as e:
+        ok.append(False)
+ts = [threading.Thread(target=client, args=(i,)) for i in range(100)]
+for t in ts:
+    t.start()
+for t in ts:
+    t.join(60)
+print(sum(ok), len(ok))
+EOF
+)
+wk_is "$out" "100 100" "100 concurrent clients, 3 downloads and 3 uploads each: all intact"
+
 # Back-pressure, download: the client stops reading; the proxy must stop
-# reading from the origin instead of buffering the body.
+# reading from the origin instead of buffering the body. 256 MB: the kernel
+# alone may hold ~40 MB on the two hops (tcp_rmem max is 32 MB here).
 out=$(wk_py "$WK_ORIGIN_LOG" <<'EOF'
 import wkclient as w, sys, time, re
-n = 104857600
+n = 268435456
 s = w.connect(timeout=30)
 s.setsockopt(w.socket.SOL_SOCKET, w.socket.SO_RCVBUF, 65536)
 s.sendall(w.get_req("/bytes/%d?progress=1" % n, "GET", ["Connection: close"]))
@@ -202,12 +270,12 @@ EOF
 )
 mb=$(printf '%s\n' "$out" | sed -n 's/^origin-sent-during-stall-MB //p')
 wk_diag "origin had written ${mb:-?} MB while the client read 1 MB"
-if [ -n "$mb" ] && [ "$mb" -lt 64 ]; then
+if [ -n "$mb" ] && [ "$mb" -lt 96 ]; then
 	wk_pass "download back-pressure: origin held back while the client stalls"
 else
 	wk_fail "download back-pressure: origin held back while the client stalls" "$out"
 fi
-wk_like "$out" "body $MB100 sha-ok" "download after a stall: body intact"
+wk_like "$out" "body 268435456 sha-ok" "download after a stall: body intact"
 
 # Back-pressure, upload: the origin does not read for 3 s.
 out=$(wk_py <<'EOF'

@@ -116,6 +116,24 @@ EOF
 )
 wk_like "$out" '^(eof|reset)( HTTP/1\.1 400 .*)?$' "bad chunk size in a request body: connection closed"
 
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect(timeout=5)
+s.sendall(w.get_req("/upload", "POST", ["Transfer-Encoding: chunked"]) +
+          b"10000000000000000001\r\nabc\r\n")
+how, data, t = w.wait_closed(s, 5)
+print(how, data.split(b"\r\n")[0].decode("latin-1"))
+EOF
+)
+wk_like "$out" '^(eof|reset)( HTTP/1\.1 400 .*)?$' "overflowing chunk size in a request body: connection closed"
+
+wk_like "$(wk_raw 'b"GET  http://%s/echo HTTP/1.1\r\nHost: %s\r\n\r\n" % (ORIGIN.encode(), ORIGIN.encode())')" \
+    '^400 .* (eof|reset) ' "two spaces in the request line: 400, connection closed"
+wk_like "$(wk_raw 'b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"')" \
+    '^(400|505) .* (eof|reset) ' "HTTP/2 preface: 400 or 505, connection closed"
+wk_like "$(wk_raw 'b"GET http://%s/echo HTTP/1.1\r\nHost: %s\r\nContent-Length: 99999999999999999999999\r\n\r\n" % (ORIGIN.encode(), ORIGIN.encode())')" \
+    '^400 .* (eof|reset) ' "overflowing Content-Length: 400, connection closed"
+
 # 501 for an unknown transfer coding
 wk_like "$(wk_raw 'b"POST http://%s/upload HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n" % ((ORIGIN.encode(),) * 2)')" \
     '^501 te-unsupported (eof|reset) ' "Transfer-Encoding: gzip, chunked: 501, connection closed"
@@ -164,7 +182,7 @@ wk_is "$out" 20 "a slow body that keeps flowing is not cut by upstream-response"
 
 # Broken responses from the origin: 502 when nothing was sent yet, a closed
 # client connection when the body breaks.
-for kind in cl-te two-cl status garbage bare-lf; do
+for kind in cl-te two-cl status garbage bare-lf huge-head; do
 	out=$(wk_py "$kind" <<'EOF'
 import wkclient as w, socket, sys
 s = w.connect(timeout=5)

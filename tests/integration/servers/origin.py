@@ -38,7 +38,9 @@
 #     /http10           answers "HTTP/1.0 200 OK" with a length, then closes;
 #                       ?nolength=1: close-delimited
 #     /bad-response/K   a broken response, then close: K is cl-te, two-cl,
-#                       status, garbage, bad-chunk, bare-lf, short
+#                       status, garbage, bad-chunk, bare-lf, short, huge-head
+#     /liar/CODE        CODE (200 for HEAD, 204, 304) with "Content-Length: 9"
+#                       and 9 body bytes anyway, that look like a response
 #     HEAD on any of these sends the head only.
 #
 #   --mode raw    a TCP echo server for CONNECT tests. Echoes everything; after
@@ -466,6 +468,13 @@ def handle_request(conn, req, cid, nreq):
             conn.send(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (
                 len(body), body if req.method != "HEAD" else b""))
         return False
+    if first == "liar":
+        # A body where none may be: after a HEAD answer or a 204/304.
+        code = int(arg or "200")
+        reason = {200: "OK", 204: "No Content", 304: "Not Modified"}[code]
+        conn.send(b"HTTP/1.1 %d %s\r\nContent-Length: 9\r\n\r\n"
+                  b"HTTP/1.1 " % (code, reason.encode()))
+        return True
     if first == "bad-response":
         bad = {
             "cl-te": b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
@@ -478,6 +487,8 @@ def handle_request(conn, req, cid, nreq):
                          b"\r\n5\r\nabcde\r\nzz\r\nxx\r\n0\r\n\r\n",
             "bare-lf": b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok",
             "short": b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly-this",
+            "huge-head": b"HTTP/1.1 200 OK\r\nX-Huge: " + b"h" * 400000 +
+                         b"\r\nContent-Length: 2\r\n\r\nok",
         }[arg]
         conn.send(bad)
         time.sleep(0.2)
