@@ -188,6 +188,17 @@ out=$(check_text json)
 wk_like "$out" 'count ok' "json: one access line per request (3 on one connection)"
 wk_fields "$(printf '%s\n' "$out" | grep -v '^count ')" "json"
 
+# Error log levels
+wk_proxy_start_or_bail "log level notice"
+wk_curl -o /dev/null "http://127.0.0.1:$(wk_free_port)/refused-at-notice" 2>/dev/null
+wk_retry 5 grep -q 'refused-at-notice' "$WK_ACCESS"
+wk_unlike "$(cat "$WK_ERRLOG")" '(^|[ :])(info|debug)[]:]' "log level notice: no info or debug lines"
+wk_like "$(cat "$WK_ERRLOG")" 'notice' "log level notice: notice lines kept"
+wk_proxy_start_or_bail "log level debug"
+wk_curl -o /dev/null "$(wk_url /echo/at-debug)"
+wk_retry 5 grep -q 'at-debug' "$WK_ACCESS"
+wk_like "$(cat "$WK_ERRLOG")" 'debug' "log level debug: debug lines appear"
+
 # log access -: stdout
 wk_proxy_start_or_bail "log access -"
 wk_curl -o /dev/null "$(wk_url /echo/to-stdout)"

@@ -46,6 +46,21 @@ wk_like "$out" "final bye 6 $(printf 'hello\n' | sha256sum | cut -d' ' -f1)" \
 wk_log_wait 'half-close received after 6 bytes' 3 "$WK_RAW_LOG"
 wk_is "$?" 0 "CONNECT: server saw the half-close"
 
+# Bytes sent right behind the CONNECT head (before the 200) are tunnelled.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect(timeout=10)
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\nearly-bytes\n"
+          % w.RAW_PORT)
+rd = w.Reader(s)
+r = w.read_response(rd, "CONNECT")
+s.shutdown(w.socket.SHUT_WR)
+rest = rd.until_eof()
+print(r.status, rest.decode().split("\n")[0], rest.count(b"bye 12 "))
+EOF
+)
+wk_is "$out" "200 early-bytes 1" "bytes sent with the CONNECT head are tunnelled after the 200"
+
 # Server half-closes first; the client keeps sending.
 out=$(wk_py <<'EOF'
 import wkclient as w, time
@@ -158,6 +173,21 @@ EOF
 )
 wk_like "$out" '^Upgrade: websocket' "Upgrade header forwarded when upgrading"
 wk_like "$out" '^[Cc]onnection:.*[Uu]pgrade' "Connection: upgrade forwarded when upgrading"
+
+# Bytes sent right behind the Upgrade request, before the 101.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect(timeout=10)
+s.sendall(w.get_req("/ws", "GET", ["Connection: Upgrade", "Upgrade: websocket",
+                                   "Sec-WebSocket-Key: x"]) + b"eager\n")
+rd = w.Reader(s)
+r = w.read_response(rd)
+s.shutdown(w.socket.SHUT_WR)
+rest = rd.until_eof()
+print(r.status, rest.decode().split("\n")[0], rest.count(b"bye 6 "))
+EOF
+)
+wk_is "$out" "101 eager 1" "bytes sent with the Upgrade request reach the origin after the 101"
 
 # An Upgrade the origin declines: the connection goes on as HTTP.
 out=$(wk_py <<'EOF'

@@ -79,6 +79,54 @@ EOF
 )
 wk_is "$out" in-order "twenty pipelined requests answered in order"
 
+# Pipelined big responses (back-pressure with several queued requests) and
+# a HEAD in the middle.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect(timeout=30)
+s.sendall(w.get_req("/bytes/5000000") + w.get_req("/bytes/5000", "HEAD") +
+          w.get_req("/chunked/3000000") + w.get_req("/bytes/7"))
+rd = w.Reader(s)
+r1 = w.read_response(rd)
+r2 = w.read_response(rd, "HEAD")
+r3 = w.read_response(rd)
+r4 = w.read_response(rd)
+print(w.sha(r1.body) == w.data_sha(5000000), r2.status, len(r2.body),
+      w.sha(r3.body) == w.data_sha(3000000), len(r4.body))
+EOF
+)
+wk_is "$out" "True 200 0 True 7" "pipelined 5 MB, HEAD, 3 MB chunked, small: all in order and intact"
+
+# The client half-closes after its request: the response still comes.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect(timeout=10)
+s.sendall(w.get_req("/bytes/100000"))
+s.shutdown(w.socket.SHUT_WR)
+r = w.read_response(w.Reader(s))
+print(r.status, w.sha(r.body) == w.data_sha(100000))
+EOF
+)
+wk_is "$out" "200 True" "client half-close after the request: full response delivered"
+
+# Bodies on methods that usually have none, and empty bodies.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect()
+rd = w.Reader(s)
+s.sendall(w.get_req("/echo/getbody", "GET", ["Content-Length: 5"], b"hello"))
+r1 = w.read_response(rd)
+s.sendall(w.get_req("/echo/empty", "POST", ["Content-Length: 0"]))
+r2 = w.read_response(rd)
+s.sendall(w.get_req("/echo/emptychunked", "POST",
+                    ["Transfer-Encoding: chunked"], b"0\r\n\r\n"))
+r3 = w.read_response(rd)
+print(r1.header("X-Body-Length"), r2.header("X-Body-Length"),
+      r3.header("X-Body-Length"), r3.header("X-Body-Framing"))
+EOF
+)
+wk_like "$out" '^5 0 0 (chunked|length|none)$' "GET with a body, empty POST, empty chunked POST on one connection"
+
 # HTTP/1.0 client without keep-alive: the proxy closes after the response.
 out=$(wk_py <<'EOF'
 import wkclient as w

@@ -172,6 +172,23 @@ wk_is "$out" done "ten clients vanish in the middle of a 100 MB response"
 wk_ok "still serving after clients vanished" \
     wk_curl -f -o /dev/null "$(wk_url /bytes/10)"
 
+out=$(wk_py <<'EOF'
+import wkclient as w, struct
+for i in range(6):
+    s = w.connect()
+    s.sendall(w.get_req("/upload", "POST", ["Content-Length: 104857600"]))
+    s.sendall(b"u" * (1 << 20))
+    if i % 2:
+        s.setsockopt(w.socket.SOL_SOCKET, w.socket.SO_LINGER,
+                     struct.pack("ii", 1, 0))
+    s.close()
+print("done")
+EOF
+)
+wk_is "$out" done "six clients vanish in the middle of a 100 MB upload"
+wk_ok "still serving after uploads were abandoned" \
+    wk_curl -f -o /dev/null "$(wk_url /bytes/10)"
+
 fails=0
 for i in 1 2 3 4 5; do
 	rc=0
