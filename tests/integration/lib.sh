@@ -18,6 +18,7 @@ set -u
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 unset no_proxy NO_PROXY ftp_proxy FTP_PROXY
 export LC_ALL=C
+export PYTHONDONTWRITEBYTECODE=1
 
 WK_INT_DIR=$(cd "$(dirname "$0")" && pwd)
 WK_SERVERS=$WK_INT_DIR/servers

@@ -90,7 +90,7 @@ s.sendall(w.get_req("/bytes/10"))
 r1 = w.read_response(rd)
 time.sleep(1.2)
 head = w.get_req("/bytes/20")
-step = 1.2 / len(head)
+step = 1.0 / len(head)
 for k in range(len(head)):
     s.sendall(head[k:k + 1])
     time.sleep(step)
