@@ -217,6 +217,25 @@ done
 n=$(wk_curl -o /dev/null -w '%{http_code}' "$(wk_url /bytes/10)")
 wk_is "$n" 200 "the origin's broken connections are not reused"
 
+# Connect timeout: a listener whose accept queue is full drops SYNs.
+setsid "$WK_PY" -c 'import socket, sys, time
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(0)
+c = socket.socket(); c.connect(ls.getsockname())
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % ls.getsockname()[1])
+import os; os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(120)' "$WK_T/blackhole.port" </dev/null >/dev/null 2>&1 &
+WK_PIDS="$WK_PIDS $!"
+wk_retry 10 test -s "$WK_T/blackhole.port"
+bh=$(cat "$WK_T/blackhole.port")
+main_port=$WK_PROXY_PORT
+wk_proxy_start_or_bail "timeout connect 1s"
+out=$(timeout 8 curl -sS --max-time 8 -x "http://127.0.0.1:$WK_PROXY_PORT" \
+    -D "$WK_T/hct" -o /dev/null -w '%{http_code} %{time_total}' "http://127.0.0.1:$bh/" 2>&1)
+wk_like "$out" '^50[24] [0-5]\.' "upstream connect timeout (timeout connect 1s): 502/504 within 6 s"
+wk_like "$(cat "$WK_T/hct" 2>/dev/null)" 'X-Wicket-Error: ' "... with X-Wicket-Error"
+WK_PROXY_PORT=$main_port
+
 # Still serving after all that
 out=$(wk_curl -o /dev/null -w '%{http_code}' "$(wk_url /bytes/10)")
 wk_is "$out" 200 "still serving after the errors"

@@ -162,6 +162,26 @@ EOF
 wk_like "$out" '^(kept 200 7|closed (eof|reset))$' \
     "HTTP/1.0 keep-alive client: either kept consistently or closed"
 
+# HTTP/1.0 keep-alive client and a chunked origin: never chunked to 1.0.
+out=$(wk_py <<'EOF'
+import wkclient as w
+s = w.connect(timeout=5)
+s.sendall(w.get_req("/chunked/5000", version="1.0",
+                    headers=["Connection: keep-alive"]))
+rd = w.Reader(s)
+r = w.read_response(rd)
+te = (r.header("Transfer-Encoding") or "")
+kept = "keep-alive" in (r.header("Connection") or "").lower()
+ok = w.sha(r.body) == w.data_sha(5000) if (r.has("Content-Length") or not kept) \
+    else False
+print(r.status, "te=%s" % (te or "-"), "kept-with-length" if kept and
+      r.has("Content-Length") else ("closed" if not kept else "kept-no-length"),
+      "sha-ok" if ok else "sha-bad")
+EOF
+)
+wk_like "$out" '^200 te=- (kept-with-length|closed) sha-ok$' \
+    "HTTP/1.0 keep-alive client, chunked origin: no chunking, length or close"
+
 # Connection: close from the client
 out=$(wk_py <<'EOF'
 import wkclient as w
@@ -241,5 +261,20 @@ print(len(ids))
 EOF
 )
 wk_is "$out" 1 "thirty sequential requests share one upstream connection"
+
+# timeout pool-idle: an idle pooled connection is closed by the proxy.
+wk_proxy_start_or_bail "workers 1" "timeout pool-idle 1s"
+a=$(wk_curl "$(wk_url /conn-id)")
+b=$(wk_curl "$(wk_url /conn-id)")
+wk_is "$b" "$a" "pool-idle 1s: reused right away"
+sleep 2.5
+c=$(wk_curl "$(wk_url /conn-id)")
+if [ -n "$c" ] && [ "$c" != "$a" ]; then
+	wk_pass "pool-idle 1s: a connection idle for 2.5 s is not reused"
+else
+	wk_fail "pool-idle 1s: a connection idle for 2.5 s is not reused" "ids $a $b $c"
+fi
+wk_like "$(cat "$WK_ORIGIN_LOG")" "^conn=$a closed: eof" \
+    "pool-idle 1s: the proxy closed the idle upstream connection"
 
 wk_done

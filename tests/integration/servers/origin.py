@@ -512,7 +512,8 @@ def serve_http(sock, cid):
     while True:
         try:
             raw = conn.read_until(b"\r\n\r\n", 1 << 20)
-        except Closed:
+        except Closed as e:
+            log("conn=%d closed: %s" % (cid, e))
             return
         nreq += 1
         req = parse_head(raw)
