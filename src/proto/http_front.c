@@ -573,13 +573,16 @@ http_forward(struct wk_sess *s)
 {
 	struct wk_req *r = &s->req;
 	struct bufferevent *bev;
+	struct event *idle_ev;
 
 	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
 	if (!r->is_connect && !r->retried &&
-	    (bev = wk_pool_take(s->w->pool, r->key, &s->up_addr)) != NULL) {
+	    (bev = wk_pool_take(s->w->pool, r->key, &s->up_addr, &idle_ev)) !=
+		NULL) {
 		s->up = bev;
 		r->up_reused = true;
 		http_up_connected(s);
+		event_free(idle_ev); /* after ours is added: see wk_pool_take */
 		return;
 	}
 	s->connecting = wk_connect_start(s->w, r->host, r->port,

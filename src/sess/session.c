@@ -258,15 +258,19 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 		wk_connect_cancel(s->connecting);
 		s->connecting = NULL;
 	}
-	sess_reading_free(s, WK_SIDE_UP);
-	if (s->up == NULL)
+	if (s->up == NULL) {
+		sess_reading_free(s, WK_SIDE_UP);
 		return;
+	}
 	if (reuse && s->req.key != NULL && !s->w->draining &&
 	    evbuffer_get_length(bufferevent_get_input(s->up)) == 0) {
+		/* the pool watches the fd before we stop: no epoll change */
 		wk_pool_put(s->w->pool, s->req.key, s->up,
 		    (struct sockaddr *)&s->up_addr,
 		    s->conf->timeout.pool_idle_ms);
+		sess_reading_free(s, WK_SIDE_UP);
 	} else {
+		sess_reading_free(s, WK_SIDE_UP);
 		bufferevent_free(s->up);
 	}
 	s->up = NULL;

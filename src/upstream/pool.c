@@ -23,6 +23,7 @@ struct pool_conn {
 	TAILQ_ENTRY(pool_conn) all_link; /* in p->all, oldest first */
 	struct pool_key *key;
 	struct bufferevent *bev;
+	struct event *ev; /* read interest and idle bound on bev's fd */
 	struct sockaddr_storage peer;
 	struct wk_pool *pool;
 };
@@ -90,23 +91,17 @@ static void
 pool_close(struct pool_conn *c)
 {
 	pool_unlink(c);
+	event_free(c->ev);
 	bufferevent_free(c->bev);
 	free(c);
 }
 
-/* Anything from an idle connection (data, EOF, error, timeout) ends it:
- * an origin never speaks first on HTTP/1.1. */
+/* Anything from an idle connection (data, EOF, error) or the end of its
+ * idle time ends it: an origin never speaks first on HTTP/1.1. */
 static void
-pool_idle_read_cb(struct bufferevent *bev, void *arg)
+pool_idle_cb(evutil_socket_t fd, short what, void *arg)
 {
-	(void)bev;
-	pool_close(arg);
-}
-
-static void
-pool_idle_event_cb(struct bufferevent *bev, short what, void *arg)
-{
-	(void)bev, (void)what;
+	(void)fd, (void)what;
 	pool_close(arg);
 }
 
@@ -147,7 +142,8 @@ wk_pool_idle_count(const struct wk_pool *p)
 }
 
 struct bufferevent *
-wk_pool_take(struct wk_pool *p, const char *key, struct sockaddr_storage *peer)
+wk_pool_take(struct wk_pool *p, const char *key, struct sockaddr_storage *peer,
+    struct event **idle_ev)
 {
 	struct pool_key *k = pool_key_find(p, key, false);
 	struct pool_conn *c;
@@ -158,11 +154,10 @@ wk_pool_take(struct wk_pool *p, const char *key, struct sockaddr_storage *peer)
 	c = TAILQ_FIRST(&k->conns);
 	bev = c->bev;
 	*peer = c->peer;
+	*idle_ev = c->ev;
+	event_remove_timer(c->ev);
 	pool_unlink(c);
 	free(c);
-	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-	bufferevent_set_timeouts(bev, NULL, NULL);
-	bufferevent_disable(bev, EV_READ | EV_WRITE);
 	return bev;
 }
 
@@ -192,9 +187,9 @@ wk_pool_put(struct wk_pool *p, const char *key, struct bufferevent *bev,
 	TAILQ_INSERT_TAIL(&p->all, c, all_link);
 	k->n++;
 	p->total++;
-	bufferevent_setcb(bev, pool_idle_read_cb, NULL, pool_idle_event_cb, c);
-	bufferevent_disable(bev, EV_WRITE);
-	bufferevent_set_timeouts(bev, &tv, NULL);
-	bufferevent_setwatermark(bev, EV_READ, 0, 0);
-	bufferevent_enable(bev, EV_READ);
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
+	c->ev = event_new(bufferevent_get_base(bev), bufferevent_getfd(bev),
+	    EV_READ | EV_PERSIST, pool_idle_cb, c);
+	event_add(c->ev, &tv);
 }

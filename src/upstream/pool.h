@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 
 struct bufferevent;
+struct event;
 struct wk_worker;
 struct wk_pool;
 
@@ -17,12 +18,15 @@ void wk_pool_free(struct wk_pool *p);
 void wk_pool_clear(struct wk_pool *p);
 
 /* Returns an idle connection for key, or NULL. The caller owns the
- * bufferevent and must set its callbacks; peer receives its address. */
-struct bufferevent *wk_pool_take(
-    struct wk_pool *p, const char *key, struct sockaddr_storage *peer);
+ * bufferevent and must set its callbacks; peer receives its address.
+ * *idle_ev is the pool's read event on the fd, still added: free it only
+ * after adding your own, so the fd's epoll registration never changes. */
+struct bufferevent *wk_pool_take(struct wk_pool *p, const char *key,
+    struct sockaddr_storage *peer, struct event **idle_ev);
 
 /* Parks bev (taking ownership) for idle_ms. It is closed when the peer
- * closes it, sends anything, or the time runs out. */
+ * closes it, sends anything, or the time runs out. Call it before
+ * dropping your own read event on the fd (same reason as above). */
 void wk_pool_put(struct wk_pool *p, const char *key, struct bufferevent *bev,
     const struct sockaddr *peer, unsigned idle_ms);
 

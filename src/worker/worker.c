@@ -119,8 +119,7 @@ wk_worker_new(struct wk_ctx *ctx, unsigned id, const int *fds, size_t n_fds)
 	TAILQ_INIT(&w->sessions);
 	/* one thread per base, so no locks inside libevent; other threads
 	 * wake the worker through an eventfd instead */
-	event_config_set_flag(
-	    ec, EVENT_BASE_FLAG_NOLOCK | EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
 	w->base = event_base_new_with_config(ec);
 	event_config_free(ec);
 	if (w->base == NULL)
