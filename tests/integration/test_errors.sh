@@ -81,6 +81,13 @@ wk_like "$(wk_raw "$smug")" '^400 .* (eof|reset) ' \
     "\"Transfer-Encoding :\" (space before colon): 400, connection closed"
 smug='b"GET http://%s/echo/smuggle7 HTTP/1.1\r\nHost: %s\r\nHost: other.example\r\n\r\n" % ((ORIGIN.encode(),) * 2)'
 wk_like "$(wk_raw "$smug")" '^400 .* (eof|reset) ' "two Host fields: 400, connection closed"
+
+# Forwarding loops: a request that already passed this proxy three times
+# (its Via lists our name three times) is refused; twice is a chain.
+wk_like "$(wk_raw 'b"GET http://%s/echo HTTP/1.1\r\nHost: %s\r\nVia: 1.1 wicket, 1.1 other\r\nVia: 1.1 wicket (x), 1.1 wicket\r\n\r\n" % (ORIGIN.encode(), ORIGIN.encode())')" \
+    '^508 loop ' "our Via three times: 508 loop detected"
+wk_like "$(wk_raw 'b"GET http://%s/echo HTTP/1.1\r\nHost: %s\r\nVia: 1.1 wicket, 1.1 wicket\r\nConnection: close\r\n\r\n" % (ORIGIN.encode(), ORIGIN.encode())')" \
+    '^200 ' "our Via twice (a chain of wickets): forwarded"
 sleep 0.3
 wk_unlike "$(cat "$WK_ORIGIN_LOG")" 'smuggle' "no refused request reached the origin"
 
