@@ -589,6 +589,45 @@ http_forward(struct wk_sess *s)
 	    s->conf->timeout.connect_ms, http_connect_cb, s);
 }
 
+/* Measures how many bytes waiting in `in` belong to a body delimited as
+ * kind (left: bytes still due for a Content-Length body; c: the chunked
+ * scanner). Sets *n; returns WK_PARSE_DONE when the body ends within them,
+ * WK_PARSE_NEED_MORE, or WK_PARSE_ERROR with *err. */
+static int
+http_body_measure(enum wk_http_body kind, uint64_t *left,
+    struct wk_chunk_scan *c, struct evbuffer *in, size_t *n,
+    enum wk_http_err *err)
+{
+	size_t avail = evbuffer_get_length(in);
+	struct evbuffer_iovec v[16];
+	int nv;
+
+	*n = 0;
+	switch (kind) {
+	case WK_HTTP_BODY_LENGTH:
+		*n = (size_t)WK_MIN((uint64_t)avail, *left);
+		*left -= *n;
+		return *left == 0 ? WK_PARSE_DONE : WK_PARSE_NEED_MORE;
+	case WK_HTTP_BODY_CHUNKED:
+		break;
+	default: /* close-delimited, tunnel: everything */
+		*n = avail;
+		return WK_PARSE_NEED_MORE;
+	}
+	/* chunked: validate the framing as it passes, a segment at a time */
+	nv = evbuffer_peek(in, -1, NULL, v, 16);
+	for (int i = 0; i < nv && i < 16; i++) {
+		size_t used = 0;
+		int res =
+		    wk_chunk_scan(c, v[i].iov_base, v[i].iov_len, &used, err);
+
+		*n += used;
+		if (res != WK_PARSE_NEED_MORE)
+			return res;
+	}
+	return WK_PARSE_NEED_MORE;
+}
+
 /* Moves request body bytes from the client to the upstream. */
 static void
 http_move_req_body(struct wk_sess *s)
@@ -597,53 +636,28 @@ http_move_req_body(struct wk_sess *s)
 	struct evbuffer *in = bufferevent_get_input(s->cli);
 	struct evbuffer *out = bufferevent_get_output(s->up);
 
-	while (!r->body_done) {
-		size_t avail = evbuffer_get_length(in), n = 0;
+	while (!r->body_done && evbuffer_get_length(in) > 0) {
+		size_t avail = evbuffer_get_length(in), n;
+		enum wk_http_err err = WK_HTTP_OK;
+		int res = http_body_measure(
+		    r->body, &r->body_left, &r->chunk, in, &n, &err);
 
-		if (avail == 0)
-			break;
-		if (r->body == WK_HTTP_BODY_LENGTH) {
-			n = (size_t)WK_MIN((uint64_t)avail, r->body_left);
-			r->body_left -= n;
-			if (r->body_left == 0)
-				r->body_done = true;
-		} else {
-			struct evbuffer_iovec v[16];
-			int nv = evbuffer_peek(in, -1, NULL, v, 16);
-			enum wk_http_err err = WK_HTTP_OK;
-
-			for (int i = 0; i < nv && i < 16; i++) {
-				size_t used = 0;
-				int res = wk_chunk_scan(&r->chunk,
-				    v[i].iov_base, v[i].iov_len, &used, &err);
-
-				n += used;
-				if (res == WK_PARSE_DONE) {
-					r->body_done = true;
-					break;
-				}
-				if (res == WK_PARSE_ERROR) {
-					wk_log_info("sess %llu: bad chunked "
-						    "request body: %s",
-					    (unsigned long long)s->id,
-					    wk_http_err_str(err));
-					if (r->resp == WK_RESP_HEAD)
-						http_error(s, 400,
-						    "bad-request", false, "%s",
-						    wk_http_err_str(err));
-					else
-						wk_sess_close(s,
-						    "bad chunked request body");
-					return;
-				}
-			}
+		if (res == WK_PARSE_ERROR) {
+			wk_log_info("sess %llu: bad chunked request body: %s",
+			    (unsigned long long)s->id, wk_http_err_str(err));
+			if (r->resp == WK_RESP_HEAD)
+				http_error(s, 400, "bad-request", false, "%s",
+				    wk_http_err_str(err));
+			else
+				wk_sess_close(s, "bad chunked request body");
+			return;
 		}
 		evbuffer_remove_buffer(in, out, n);
 		r->bytes_in += n;
 		r->body_started = true;
-		if (n < avail && !r->body_done)
-			continue; /* more iovecs to scan */
-		break;
+		r->body_done = res == WK_PARSE_DONE;
+		if (n == avail)
+			break; /* else: more segments than one peek took */
 	}
 	if (!r->body_done && evbuffer_get_length(out) >= BODY_HIGH) {
 		wk_sess_reading(s, WK_SIDE_CLI, false);
@@ -691,52 +705,29 @@ http_move_resp_body(struct wk_sess *s)
 	struct evbuffer *out = bufferevent_get_output(s->cli);
 	bool done = false;
 
-	while (!done) {
-		size_t avail = evbuffer_get_length(in), n = 0;
+	while (!done && evbuffer_get_length(in) > 0) {
+		size_t avail = evbuffer_get_length(in), n;
+		enum wk_http_err err = WK_HTTP_OK;
+		int res = http_body_measure(
+		    r->resp_body, &r->resp_left, &r->resp_chunk, in, &n, &err);
 
-		if (avail == 0)
-			break;
-		if (r->resp_body == WK_HTTP_BODY_LENGTH) {
-			n = (size_t)WK_MIN((uint64_t)avail, r->resp_left);
-			r->resp_left -= n;
-			done = r->resp_left == 0;
-		} else if (r->resp_body == WK_HTTP_BODY_CLOSE) {
-			n = avail;
-		} else {
-			struct evbuffer_iovec v[16];
-			int nv = evbuffer_peek(in, -1, NULL, v, 16);
-			enum wk_http_err err = WK_HTTP_OK;
-
-			for (int i = 0; i < nv && i < 16; i++) {
-				size_t used = 0;
-				int res = wk_chunk_scan(&r->resp_chunk,
-				    v[i].iov_base, v[i].iov_len, &used, &err);
-
-				n += used;
-				if (res == WK_PARSE_DONE) {
-					done = true;
-					break;
-				}
-				if (res == WK_PARSE_ERROR) {
-					wk_log_info("sess %llu: bad chunked "
-						    "response from %s: %s",
-					    (unsigned long long)s->id,
-					    r->upstream, wk_http_err_str(err));
-					wk_sess_close(
-					    s, "bad chunked response");
-					return;
-				}
-			}
+		if (res == WK_PARSE_ERROR) {
+			wk_log_info("sess %llu: bad chunked response from %s: "
+				    "%s",
+			    (unsigned long long)s->id, r->upstream,
+			    wk_http_err_str(err));
+			wk_sess_close(s, "bad chunked response");
+			return;
 		}
 		if (r->resp_dechunk) {
-			evbuffer_drain(in, n); /* data went out in the cb */
+			evbuffer_drain(in, n); /* the data went out in the cb */
 		} else {
 			evbuffer_remove_buffer(in, out, n);
 			r->bytes_out += n;
 		}
-		if (n < avail && !done && r->resp_body == WK_HTTP_BODY_CHUNKED)
-			continue;
-		break;
+		done = res == WK_PARSE_DONE;
+		if (n == avail)
+			break;
 	}
 	if (done) {
 		http_response_done(s);
