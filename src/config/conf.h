@@ -123,6 +123,11 @@ void wk_conf_dump(const struct wk_config *c, FILE *out);
 int wk_conf_parse_listen(
     const char *s, struct wk_listen *l, char *err, size_t errlen);
 
+/* Finds an upstream by name, or NULL. */
+const struct wk_upstream *wk_conf_upstream(const struct wk_config *c,
+    const char *name);
+const char *wk_upstream_kind_name(enum wk_upstream_kind k);
+
 /* True when the client address is allowed by the rules. */
 bool wk_conf_client_allowed(
     const struct wk_config *c, const struct sockaddr *sa);
