@@ -8,11 +8,48 @@
 #include <sys/socket.h>
 #include <stdio.h>
 
-/* One `listen` address. */
+/* Which protocols a listener serves. */
+enum wk_listen_proto {
+	WK_LISTEN_AUTO = 0, /* by the first byte: 4/5 SOCKS, else HTTP */
+	WK_LISTEN_HTTP,	    /* HTTP only */
+	WK_LISTEN_SOCKS,    /* SOCKS4/4a/5 only */
+	WK_LISTEN_PROTO_COUNT
+};
+
+/* One `listen` address: `listen ADDR:PORT [auto|http|socks]`. */
 struct wk_listen {
 	struct sockaddr_storage addr; /* port filled in */
 	socklen_t addrlen;
 	char *text; /* as written, for logs */
+	enum wk_listen_proto proto;
+};
+
+/* Kinds of upstream proxy. */
+enum wk_upstream_kind {
+	WK_UPSTREAM_HTTP = 0, /* absolute-form requests, CONNECT for tunnels */
+	WK_UPSTREAM_HTTPS,    /* the same over TLS to the proxy (issue 5) */
+	WK_UPSTREAM_SOCKS4,   /* SOCKS4: names resolved by us */
+	WK_UPSTREAM_SOCKS4A,  /* SOCKS4a: names passed on unresolved */
+	WK_UPSTREAM_SOCKS5,   /* SOCKS5: names passed on, user/password */
+	WK_UPSTREAM_KIND_COUNT
+};
+
+/* `upstream NAME { socks5 HOST:PORT; user U; password P }` */
+struct wk_upstream {
+	char *name;
+	enum wk_upstream_kind kind;
+	char *host; /* A-label form, or an IP literal without brackets */
+	uint16_t port;
+	char *user; /* NULL: none (SOCKS5 user/password, HTTP Basic) */
+	char *password;
+};
+
+/* A route: the hops tried in order until one connects. A hop is an
+ * upstream, or NULL for a direct connection. Zones (a later issue) give
+ * each zone its own route; the config's default route is `route`. */
+struct wk_route {
+	const struct wk_upstream **hops; /* into wk_config.upstreams */
+	size_t n_hops;
 };
 
 /* One client access rule: allow|deny CIDR. First match wins. */
