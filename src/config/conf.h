@@ -88,6 +88,11 @@ struct wk_config {
 	struct wk_acl_rule *acl;
 	size_t n_acl;
 
+	struct wk_upstream *upstreams; /* `upstream` blocks, in file order */
+	size_t n_upstreams;
+	struct wk_route route; /* `route direct|NAME...`; default: direct */
+	char *users_file;      /* `users FILE`: SOCKS5 user/password needed */
+
 	unsigned workers; /* 0: one per online CPU */
 	char *state_dir;  /* NULL: $XDG_STATE_HOME/wicket or
 			     ~/.local/state/wicket */
@@ -159,6 +164,11 @@ void wk_conf_dump(const struct wk_config *c, FILE *out);
  * numeric) into l. Returns 0 or -1 with err. */
 int wk_conf_parse_listen(
     const char *s, struct wk_listen *l, char *err, size_t errlen);
+
+/* Finds an upstream by name, or NULL. */
+const struct wk_upstream *wk_conf_upstream(const struct wk_config *c,
+    const char *name);
+const char *wk_upstream_kind_name(enum wk_upstream_kind k);
 
 /* Finds an upstream by name, or NULL. */
 const struct wk_upstream *wk_conf_upstream(const struct wk_config *c,
