@@ -3,6 +3,7 @@
 #include "core/wk.h"
 
 #include <sys/resource.h>
+#include <termios.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +21,7 @@
 #include "worker/worker.h"
 #include "listen/listener.h"
 #include "log/log.h"
+#include "sess/users.h"
 
 #define WK_MAX_WORKERS 256
 
@@ -40,12 +42,15 @@ usage(FILE *f)
 	    "usage: wicket run [-c FILE] [--listen ADDR:PORT]... "
 	    "[--state-dir DIR]\n"
 	    "       wicket check-config [--dump] [-c] FILE\n"
+	    "       wicket passwd [-f FILE] USER\n"
 	    "       wicket --help | --version\n"
 	    "\n"
 	    "  run           start the proxy in the foreground (defaults: "
 	    "127.0.0.1:3128)\n"
 	    "  check-config  check a configuration file and exit "
 	    "(--dump prints it normalised)\n"
+	    "  passwd        add or change a SOCKS5 user in a users file "
+	    "(default STATE_DIR/users)\n"
 	    "\n"
 	    "See wicket(1) and wicket.conf(5).\n");
 }
@@ -255,6 +260,9 @@ cmd_run(void)
 	/* bind everything before starting anything: a port in use is an
 	 * error at start, not a surprise later */
 	int *fds = wk_calloc(c->n_listens ? c->n_listens : 1, sizeof(int));
+	int *protos = wk_calloc(c->n_listens ? c->n_listens : 1, sizeof(int));
+	for (size_t j = 0; j < c->n_listens; j++)
+		protos[j] = (int)c->listens[j].proto;
 	for (unsigned i = 0; i < n_workers; i++) {
 		char err[256];
 
@@ -269,7 +277,8 @@ cmd_run(void)
 				goto out;
 			}
 		}
-		g_ctx.workers[i] = wk_worker_new(&g_ctx, i, fds, c->n_listens);
+		g_ctx.workers[i] =
+		    wk_worker_new(&g_ctx, i, fds, protos, c->n_listens);
 		g_ctx.n_workers++;
 	}
 	for (unsigned i = 0; i < g_ctx.n_workers; i++)
@@ -311,6 +320,8 @@ cmd_run(void)
 			deadline.tv_nsec -= 1000000000;
 		}
 		join_workers(&deadline);
+		/* no helper thread may post to a worker after this */
+		wk_users_shutdown();
 	}
 	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);
@@ -321,6 +332,7 @@ out:
 		wk_worker_free(g_ctx.workers[i]);
 	free(g_ctx.workers);
 	free(fds);
+	free(protos);
 	wk_log_shutdown();
 	wk_conf_unref(g_ctx.conf);
 	free(g_run.ov.listens);
@@ -371,6 +383,100 @@ cmd_check_config(int argc, char **argv)
 		wk_conf_dump(c, stdout);
 	wk_conf_unref(c);
 	return 0;
+}
+
+/* Reads a password: twice without echo on a terminal, else one line. */
+static int
+read_password(char *buf, size_t len)
+{
+	char again[256];
+	struct termios t, quiet;
+	bool tty = isatty(STDIN_FILENO);
+
+	for (int round = 0; round < (tty ? 2 : 1); round++) {
+		char *dst = round == 0 ? buf : again;
+		size_t n = round == 0 ? len : sizeof(again);
+
+		if (tty) {
+			fprintf(stderr, round == 0 ? "Password: " : "Again: ");
+			tcgetattr(STDIN_FILENO, &t);
+			quiet = t;
+			quiet.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		}
+		char *got = fgets(dst, (int)n, stdin);
+		if (tty) {
+			tcsetattr(STDIN_FILENO, TCSAFLUSH, &t);
+			fputc('\n', stderr);
+		}
+		if (got == NULL)
+			return -1;
+		dst[strcspn(dst, "\r\n")] = '\0';
+	}
+	if (tty && strcmp(buf, again) != 0) {
+		fprintf(stderr, "wicket: the passwords differ\n");
+		explicit_bzero(again, sizeof(again));
+		return -1;
+	}
+	explicit_bzero(again, sizeof(again));
+	return 0;
+}
+
+static int
+cmd_passwd(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "file", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	char *def = NULL, pass[256], err[256];
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (path == NULL) {
+		struct wk_config *c = wk_conf_defaults();
+		char *dir = state_dir_path(c);
+
+		wk_conf_unref(c);
+		if (make_state_dir(dir) < 0) {
+			fprintf(stderr, "wicket: cannot create %s: %s\n", dir,
+			    strerror(errno));
+			free(dir);
+			return 1;
+		}
+		def = wk_asprintf("%s/users", dir);
+		free(dir);
+		path = def;
+	}
+	if (read_password(pass, sizeof(pass)) < 0) {
+		fprintf(stderr, "wicket: no password given\n");
+		free(def);
+		return 1;
+	}
+	rc = wk_users_set(path, argv[optind], pass, err, sizeof(err));
+	explicit_bzero(pass, sizeof(pass));
+	if (rc < 0)
+		fprintf(stderr, "wicket: %s\n", err);
+	free(def);
+	return rc < 0 ? 1 : 0;
 }
 
 static int
@@ -444,6 +550,8 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "check-config") == 0)
 		return cmd_check_config(argc - 1, argv + 1);
+	if (strcmp(cmd, "passwd") == 0)
+		return cmd_passwd(argc - 1, argv + 1);
 	fprintf(stderr, "wicket: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

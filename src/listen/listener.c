@@ -58,7 +58,8 @@ static void
 listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
-	struct wk_worker *w = arg;
+	struct wk_listener *l = arg;
+	struct wk_worker *w = l->w;
 	struct wk_ctx *ctx = w->ctx;
 	struct wk_config *c = wk_worker_conf(w);
 	uint64_t open;
@@ -76,7 +77,7 @@ listener_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
 		close(fd);
 		return;
 	}
-	wk_sess_new(w, fd, sa, (socklen_t)salen);
+	wk_sess_new(w, fd, sa, (socklen_t)salen, l->proto);
 }
 
 static void
@@ -97,14 +98,24 @@ listener_error_cb(struct evconnlistener *lev, void *arg)
 	(void)lev;
 }
 
-struct evconnlistener *
-wk_listener_attach(struct wk_worker *w, int fd)
+int
+wk_listener_attach(
+    struct wk_listener *l, struct wk_worker *w, int fd, int proto)
 {
-	struct evconnlistener *lev;
+	l->w = w;
+	l->proto = proto;
+	l->lev = evconnlistener_new(
+	    w->base, listener_accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (l->lev == NULL)
+		return -1;
+	evconnlistener_set_error_cb(l->lev, listener_error_cb);
+	return 0;
+}
 
-	lev = evconnlistener_new(
-	    w->base, listener_accept_cb, w, LEV_OPT_CLOSE_ON_FREE, -1, fd);
-	if (lev != NULL)
-		evconnlistener_set_error_cb(lev, listener_error_cb);
-	return lev;
+void
+wk_listener_detach(struct wk_listener *l)
+{
+	if (l->lev != NULL)
+		evconnlistener_free(l->lev);
+	l->lev = NULL;
 }

@@ -13,7 +13,18 @@ struct evconnlistener;
  * the fd, or -1 with a message in err. */
 int wk_listener_bind(const struct wk_listen *l, char *err, size_t errlen);
 
-/* Wraps fd (taking ownership) in an evconnlistener on the worker's base. */
-struct evconnlistener *wk_listener_attach(struct wk_worker *w, int fd);
+/* A listening socket on one worker. */
+struct wk_listener {
+	struct evconnlistener *lev;
+	struct wk_worker *w;
+	int proto; /* enum wk_listen_proto */
+};
+
+/* Wraps fd (taking ownership) in an evconnlistener on the worker's base;
+ * l must stay put while it listens. Returns 0, or -1. */
+int wk_listener_attach(
+    struct wk_listener *l, struct wk_worker *w, int fd, int proto);
+/* Stops listening and closes the socket. */
+void wk_listener_detach(struct wk_listener *l);
 
 #endif

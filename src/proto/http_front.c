@@ -26,10 +26,13 @@
 #include "log/log.h"
 #include "proto/http_front.h"
 #include "proto/http_parse.h"
+#include "core/idna.h"
 #include "proto/http_rewrite.h"
+#include "proto/socks_front.h"
 #include "sess/errpage.h"
 #include "sess/relay.h"
 #include "sess/session.h"
+#include "upstream/chain.h"
 #include "upstream/connector.h"
 #include "upstream/pool.h"
 
@@ -376,6 +379,79 @@ http_setup_request(struct wk_sess *s, const struct wk_http_head *h)
 	return true;
 }
 
+/* Maps the request's host to its A-label form (r->host, and
+ * r->authority when that differs from what was sent). Returns false when
+ * the name is invalid (a 400 has been sent). */
+static bool
+http_map_host(struct wk_sess *s, const struct wk_http_head *h)
+{
+	struct wk_req *r = &s->req;
+	char host[WK_HOST_MAX], err[160];
+
+	if (wk_idna_host(h->host.p, h->host.len, true, host, err, sizeof(err)) <
+	    0) {
+		http_error(s, 400, "idna", false, "invalid host name %.*s: %s",
+		    (int)WK_MIN(h->host.len, 300), h->host.p, err);
+		return false;
+	}
+	r->host = wk_strdup(host);
+	if (h->host.len != strlen(host) ||
+	    memcmp(h->host.p, host, h->host.len) != 0) {
+		char shown[800];
+
+		wk_idna_display(
+		    h->host.p, h->host.len, host, shown, sizeof(shown));
+		wk_log_info("sess %llu: %s %s", (unsigned long long)s->id,
+		    r->method, shown);
+		r->authority = h->port_explicit ?
+		    wk_asprintf("%s:%u", host, h->port) :
+		    wk_strdup(host);
+	}
+	return true;
+}
+
+static bool
+http_route_has_http_hop(const struct wk_route *route)
+{
+	for (size_t i = 0; i < route->n_hops; i++)
+		if (route->hops[i] != NULL &&
+		    (route->hops[i]->kind == WK_UPSTREAM_HTTP ||
+			route->hops[i]->kind == WK_UPSTREAM_HTTPS))
+			return true;
+	return false;
+}
+
+/* Builds the head to send upstream into r->out_head: origin-form, or
+ * absolute-form for an HTTP upstream (hop != NULL, with its
+ * Proxy-Authorization). */
+static void
+http_build_head(struct wk_sess *s, const struct wk_http_head *h,
+    const struct wk_upstream *hop)
+{
+	struct wk_req *r = &s->req;
+	struct evbuffer *tmp = evbuffer_new();
+	char auth[1024];
+	struct wk_req_rewrite o = {
+		.via = via_name(s),
+		.absolute = hop != NULL,
+		.upgrade = r->upgrade,
+		.authority = r->authority,
+	};
+
+	if (hop != NULL) {
+		wk_chain_proxy_auth(hop, auth, sizeof(auth));
+		o.extra = auth;
+	}
+	wk_http_write_request(tmp, h, &o);
+	free(r->out_head);
+	r->out_head_len = evbuffer_get_length(tmp);
+	r->out_head = wk_malloc(r->out_head_len);
+	evbuffer_remove(tmp, r->out_head, r->out_head_len);
+	evbuffer_free(tmp);
+	if (hop != NULL)
+		explicit_bzero(auth, sizeof(auth));
+}
+
 static void
 http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 {
@@ -418,25 +494,22 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 		    HTTP_MAX_OWN_VIA);
 		return;
 	}
-	r->host = str_dup(h->host);
+	if (!http_map_host(s, h)) {
+		evbuffer_drain(in, h->head_len);
+		return;
+	}
 	r->port = h->port;
-	r->key = wk_asprintf("%s:%u", r->host, r->port);
-
+	r->upgrade = !r->is_connect && (h->conn & WK_HTTP_CONN_UPGRADE) &&
+	    h->has_upgrade;
 	if (!r->is_connect) {
-		struct evbuffer *tmp = evbuffer_new();
-		struct wk_req_rewrite o = {
-			.via = via_name(s),
-			.absolute = false,
-			.upgrade =
-			    (h->conn & WK_HTTP_CONN_UPGRADE) && h->has_upgrade,
-		};
-
-		r->upgrade = o.upgrade;
-		wk_http_write_request(tmp, h, &o);
-		r->out_head_len = evbuffer_get_length(tmp);
-		r->out_head = wk_malloc(r->out_head_len);
-		evbuffer_remove(tmp, r->out_head, r->out_head_len);
-		evbuffer_free(tmp);
+		http_build_head(s, h, NULL);
+		if (http_route_has_http_hop(&s->conf->route)) {
+			/* kept to rebuild in absolute form if that hop is
+			 * the one that answers */
+			r->raw_head = wk_malloc(h->head_len);
+			evbuffer_copyout(in, r->raw_head, h->head_len);
+			r->raw_head_len = h->head_len;
+		}
 	}
 	evbuffer_drain(in, h->head_len);
 	http_forward(s);
@@ -459,6 +532,22 @@ http_read_head(struct wk_sess *s)
 		/* the bound runs from the first byte and is never restarted */
 		s->head_started = true;
 		wk_sess_timer(s, s->conf->timeout.header_read_ms);
+		/* the first byte of a connection tells SOCKS from HTTP */
+		if (s->requests == 0) {
+			uint8_t b0;
+
+			evbuffer_copyout(in, &b0, 1);
+			if (b0 == 4 || b0 == 5) {
+				if (s->proto == WK_LISTEN_HTTP) {
+					wk_sess_close(s,
+					    "SOCKS on an HTTP-only "
+					    "listener");
+					return;
+				}
+				wk_socks_start(s);
+				return;
+			}
+		}
 	}
 	lim.max_line = s->conf->limit.request_line;
 	lim.max_head = s->conf->limit.header_bytes;
@@ -495,14 +584,77 @@ http_read_head(struct wk_sess *s)
 
 /* --- upstream -------------------------------------------------------------*/
 
+/* The upstream connection's name for the logs: the hop ("http:corp",
+ * "socks5:up") or the origin's address for a direct connection. */
+static void
+http_note_upstream(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	const char *k = r->key, *name = NULL;
+	size_t len = 0;
+
+	if (strncmp(k, "proxy:", 6) == 0) {
+		name = k + 6;
+		len = strlen(name);
+	} else if (strncmp(k, "via:", 4) == 0) {
+		name = k + 4;
+		len = strcspn(name, ">");
+	}
+	if (name == NULL) {
+		wk_addr_str((struct sockaddr *)&s->up_addr, r->upstream,
+		    sizeof(r->upstream));
+		return;
+	}
+	for (size_t i = 0; i < s->conf->n_upstreams; i++) {
+		const struct wk_upstream *u = &s->conf->upstreams[i];
+
+		if (strlen(u->name) == len && memcmp(u->name, name, len) == 0) {
+			snprintf(r->upstream, sizeof(r->upstream), "%s:%s",
+			    wk_upstream_kind_name(u->kind), u->name);
+			return;
+		}
+	}
+	snprintf(r->upstream, sizeof(r->upstream), "%.*s", (int)len, name);
+}
+
+/* For an HTTP upstream: the head again, in absolute form, with the hop's
+ * Proxy-Authorization. */
+static bool
+http_rebuild_absolute(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	struct wk_http_limits lim = { 0, 0, 0 };
+	struct wk_http_head h;
+	enum wk_http_err err;
+	const struct wk_upstream *hop;
+
+	if (strncmp(r->key, "proxy:", 6) != 0)
+		return false;
+	hop = wk_conf_upstream(s->conf, r->key + 6);
+	lim.max_line = s->conf->limit.request_line;
+	lim.max_head = s->conf->limit.header_bytes;
+	lim.max_fields =
+	    WK_MIN(s->conf->limit.header_count, (size_t)WK_HTTP_MAX_FIELDS);
+	if (hop == NULL ||
+	    wk_http_parse_request(
+		r->raw_head, r->raw_head_len, &lim, &h, &err) != WK_PARSE_DONE)
+		return false;
+	http_build_head(s, &h, hop);
+	return true;
+}
+
 static void
 http_up_connected(struct wk_sess *s)
 {
 	struct wk_req *r = &s->req;
 	struct bufferevent *up = s->up;
 
-	wk_addr_str(
-	    (struct sockaddr *)&s->up_addr, r->upstream, sizeof(r->upstream));
+	http_note_upstream(s);
+	if (r->absolute && r->raw_head != NULL && !http_rebuild_absolute(s)) {
+		http_error(s, 400, "bad-request", false,
+		    "cannot rebuild the request for the upstream proxy");
+		return;
+	}
 	bufferevent_set_max_single_write(up, READ_MAX);
 	bufferevent_setwatermark(up, EV_WRITE, BODY_LOW, 0);
 	bufferevent_set_timeouts(up, NULL, NULL);
@@ -533,36 +685,41 @@ http_up_connected(struct wk_sess *s)
 }
 
 static void
-http_connect_cb(struct bufferevent *bev, enum wk_conn_err err,
-    const struct sockaddr *peer, void *arg)
+http_chain_cb(
+    struct bufferevent *bev, const struct wk_chain_result *res, void *arg)
 {
 	struct wk_sess *s = arg;
 	struct wk_req *r = &s->req;
 
 	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
 	s->connecting = NULL;
-	/* this may run inside wk_connect_start, already in a callback:
+	/* this may run inside wk_chain_start, already in a callback:
 	 * enter/leave nest */
 	wk_sess_enter(s);
-	if (err != WK_CONN_OK) {
+	if (bev == NULL) {
+		enum wk_conn_err err = res->err;
 		int st = err == WK_CONN_TIMEOUT || err == WK_CONN_DNS_TIMEOUT ?
 		    504 :
 		    502;
-		const char *code = err == WK_CONN_DNS ? "dns" :
-		    err == WK_CONN_DNS_TIMEOUT	      ? "dns-timeout" :
-		    err == WK_CONN_REFUSED	      ? "refused" :
-		    err == WK_CONN_UNREACH	      ? "unreachable" :
-		    err == WK_CONN_TIMEOUT	      ? "timeout" :
-							"connect";
+		const char *code = res->hop != NULL ? "upstream" :
+		    err == WK_CONN_DNS		    ? "dns" :
+		    err == WK_CONN_DNS_TIMEOUT	    ? "dns-timeout" :
+		    err == WK_CONN_REFUSED	    ? "refused" :
+		    err == WK_CONN_UNREACH	    ? "unreachable" :
+		    err == WK_CONN_TIMEOUT	    ? "timeout" :
+						      "connect";
 
-		http_error(s, st, code, !r->is_connect, "%s:%u: %s", r->host,
-		    r->port, wk_conn_err_str(err));
+		if (res->hop != NULL)
+			snprintf(r->upstream, sizeof(r->upstream), "%s",
+			    res->via[0] ? res->via : res->hop->name);
+		http_error(s, st, code, !r->is_connect, "%s", res->detail);
 	} else {
 		s->up = bev;
-		memcpy(&s->up_addr, peer,
-		    peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-						  sizeof(struct sockaddr_in));
+		memcpy(&s->up_addr, &res->peer, sizeof(s->up_addr));
 		r->up_reused = false;
+		free(r->key);
+		r->key = wk_strdup(res->key);
+		r->absolute = res->absolute;
 		http_up_connected(s);
 	}
 	wk_sess_leave(s);
@@ -572,21 +729,31 @@ static void
 http_forward(struct wk_sess *s)
 {
 	struct wk_req *r = &s->req;
+	const struct wk_route *route = &s->conf->route;
+	enum wk_chain_mode mode =
+	    r->is_connect ? WK_CHAIN_TUNNEL : WK_CHAIN_HTTP;
 	struct bufferevent *bev;
 	struct event *idle_ev;
+	char key[WK_HOST_MAX + 96];
 
 	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
+	/* a pooled connection through the route's first hop */
+	wk_chain_key(route->n_hops > 0 ? route->hops[0] : NULL, mode, r->host,
+	    r->port, key, sizeof(key));
 	if (!r->is_connect && !r->retried &&
-	    (bev = wk_pool_take(s->w->pool, r->key, &s->up_addr, &idle_ev)) !=
+	    (bev = wk_pool_take(s->w->pool, key, &s->up_addr, &idle_ev)) !=
 		NULL) {
 		s->up = bev;
 		r->up_reused = true;
+		free(r->key);
+		r->key = wk_strdup(key);
+		r->absolute = strncmp(key, "proxy:", 6) == 0;
 		http_up_connected(s);
 		event_free(idle_ev); /* after ours is added: see wk_pool_take */
 		return;
 	}
-	s->connecting = wk_connect_start(s->w, r->host, r->port,
-	    s->conf->timeout.connect_ms, http_connect_cb, s);
+	s->connecting = wk_chain_start(s->w, route, r->host, r->port, mode,
+	    s->conf->timeout.connect_ms, http_chain_cb, s);
 }
 
 /* Measures how many bytes waiting in `in` belong to a body delimited as
@@ -989,6 +1156,13 @@ wk_http_on_timeout(struct wk_sess *s)
 	}
 }
 
+const struct wk_front_ops wk_http_front = {
+	.name = "http",
+	.on_read = wk_http_on_read,
+	.on_close = wk_http_on_close,
+	.on_timeout = wk_http_on_timeout,
+};
+
 void
 wk_http_start(struct wk_sess *s)
 {
@@ -1005,7 +1179,10 @@ wk_http_start(struct wk_sess *s)
 	/* we read (wk_sess_reading); the bufferevent only writes, and only
 	 * what wk_sess_flush could not */
 	bufferevent_disable(s->cli, EV_READ | EV_WRITE);
+	s->front = &wk_http_front;
 	wk_sess_reading(s, WK_SIDE_CLI, true);
 	wk_sess_set_state(s, WK_SESS_ST_HEAD);
 	wk_sess_timer(s, s->conf->timeout.header_read_ms);
+	if (s->proto == WK_LISTEN_SOCKS)
+		wk_socks_start(s);
 }

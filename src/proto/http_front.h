@@ -6,7 +6,11 @@
 
 #include "core/wk.h"
 
+#include "sess/session.h"
+
 struct wk_sess;
+
+extern const struct wk_front_ops wk_http_front;
 
 /* Takes over a new session's client connection. */
 void wk_http_start(struct wk_sess *s);

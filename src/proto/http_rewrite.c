@@ -165,11 +165,21 @@ wk_http_write_request(struct evbuffer *out, const struct wk_http_head *h,
 		if (slash)
 			evbuffer_add(out, "/", 1);
 		add_str(out, path);
+	} else if (h->target_form == WK_HTTP_TARGET_ABSOLUTE && o->authority) {
+		/* scheme://, our authority, then the rest byte for byte */
+		struct wk_str a = wk_http_target_authority(h->target);
+
+		evbuffer_add(out, h->target.p, (size_t)(a.p - h->target.p));
+		add_lit(out, o->authority);
+		evbuffer_add(out, a.p + a.len,
+		    (size_t)(h->target.p + h->target.len - (a.p + a.len)));
 	} else {
 		add_str(out, h->target);
 	}
 	add_lit(out, " HTTP/1.1\r\nHost: ");
-	if (h->target_form == WK_HTTP_TARGET_ABSOLUTE)
+	if (o->authority != NULL)
+		add_lit(out, o->authority);
+	else if (h->target_form == WK_HTTP_TARGET_ABSOLUTE)
 		add_str(out, wk_http_target_authority(h->target));
 	else if (h->target_form == WK_HTTP_TARGET_AUTHORITY)
 		add_str(out, h->target);
@@ -179,6 +189,8 @@ wk_http_write_request(struct evbuffer *out, const struct wk_http_head *h,
 	add_fields(out, h, true, o->upgrade, false);
 	if (o->upgrade)
 		add_lit(out, "Connection: upgrade\r\n");
+	if (o->extra != NULL)
+		add_lit(out, o->extra);
 	add_via(out, h, o->via);
 	evbuffer_add(out, "\r\n", 2);
 }

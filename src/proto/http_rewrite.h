@@ -14,6 +14,10 @@ struct wk_req_rewrite {
 	const char *via; /* our pseudonym in Via */
 	bool absolute;	 /* keep the absolute-form target (to an HTTP proxy) */
 	bool upgrade;	 /* pass Upgrade on with Connection: upgrade */
+	/* the authority to send instead of the URI's (its IDNA A-label
+	 * form), in Host and, when absolute, in the target; NULL: as sent */
+	const char *authority;
+	const char *extra; /* whole header lines to add ("X: y\r\n"), or NULL */
 };
 
 struct wk_resp_rewrite {

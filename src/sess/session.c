@@ -21,8 +21,10 @@
 #include "worker/worker.h"
 #include "log/log.h"
 #include "proto/http_front.h"
+#include "proto/socks_front.h"
 #include "sess/relay.h"
 #include "sess/session.h"
+#include "upstream/chain.h"
 #include "upstream/connector.h"
 #include "upstream/pool.h"
 
@@ -32,6 +34,7 @@ static const char *const sess_state_names[] = {
 	[WK_SESS_ST_FORWARD] = "FORWARD",
 	[WK_SESS_ST_TUNNEL] = "TUNNEL",
 	[WK_SESS_ST_LOCAL] = "LOCAL",
+	[WK_SESS_ST_UDP] = "UDP",
 	[WK_SESS_ST_CLOSING] = "CLOSING",
 };
 _Static_assert(WK_ARRAY_LEN(sess_state_names) == WK_SESS_ST_COUNT,
@@ -93,7 +96,7 @@ sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
 	if (s->read_limit[side] != 0 && len >= s->read_limit[side]) {
 		/* let the handler consume first; if it cannot, stop reading
 		 * until it moves on (wk_sess_reading turns it back on) */
-		wk_http_on_read(s, side);
+		s->front->on_read(s, side);
 		if (s->dead || !s->reading[side])
 			return;
 		bev = side == WK_SIDE_CLI ? s->cli : s->up;
@@ -108,7 +111,7 @@ sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
 	if (!fresh) {
 		/* re-run on buffered bytes only */
 		if (len > 0)
-			wk_http_on_read(s, side);
+			s->front->on_read(s, side);
 		return;
 	}
 	/* a socket bufferevent keeps the end of its input frozen except
@@ -126,13 +129,14 @@ sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
 	}
 	evbuffer_freeze(in, 0);
 	if (n > 0) {
-		wk_http_on_read(s, side);
+		s->front->on_read(s, side);
 	} else if (n == 0) {
 		wk_sess_reading(s, side, false);
-		wk_http_on_close(s, side, BEV_EVENT_READING | BEV_EVENT_EOF);
+		s->front->on_close(s, side, BEV_EVENT_READING | BEV_EVENT_EOF);
 	} else if (errno != EAGAIN && errno != EINTR) {
 		wk_sess_reading(s, side, false);
-		wk_http_on_close(s, side, BEV_EVENT_READING | BEV_EVENT_ERROR);
+		s->front->on_close(
+		    s, side, BEV_EVENT_READING | BEV_EVENT_ERROR);
 	}
 }
 
@@ -209,13 +213,13 @@ sess_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
 	wk_sess_enter(s);
-	wk_http_on_timeout(s);
+	s->front->on_timeout(s);
 	wk_sess_leave(s);
 }
 
 struct wk_sess *
-wk_sess_new(
-    struct wk_worker *w, int fd, const struct sockaddr *sa, socklen_t salen)
+wk_sess_new(struct wk_worker *w, int fd, const struct sockaddr *sa,
+    socklen_t salen, int proto)
 {
 	struct wk_sess *s = wk_calloc(1, sizeof(*s));
 	int one = 1;
@@ -227,6 +231,7 @@ wk_sess_new(
 	memcpy(&s->cli_addr, sa, WK_MIN((size_t)salen, sizeof(s->cli_addr)));
 	wk_addr_str(sa, s->cli_str, sizeof(s->cli_str));
 	s->cli_fd = fd;
+	s->proto = proto;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->cli = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->timer = evtimer_new(w->base, sess_timer_cb, s);
@@ -248,6 +253,8 @@ req_clear(struct wk_req *r)
 	free(r->host);
 	free(r->key);
 	free(r->out_head);
+	free(r->raw_head);
+	free(r->authority);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -255,7 +262,7 @@ void
 wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 {
 	if (s->connecting != NULL) {
-		wk_connect_cancel(s->connecting);
+		wk_chain_cancel(s->connecting);
 		s->connecting = NULL;
 	}
 	if (s->up == NULL) {
@@ -334,6 +341,7 @@ sess_teardown(struct wk_sess *s)
 	/* the relay's events watch the bufferevents' fds: free it first */
 	wk_relay_free(s->relay);
 	s->relay = NULL;
+	wk_socks_free(s);
 	wk_sess_drop_upstream(s, false);
 	sess_reading_free(s, WK_SIDE_CLI);
 	if (s->reread != NULL) {

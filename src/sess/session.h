@@ -9,13 +9,15 @@
 #include <sys/queue.h>
 #include <sys/socket.h>
 
+#include "core/idna.h"
 #include "core/netaddr.h"
 #include "proto/http_parse.h"
 
 struct bufferevent;
+struct wk_sess;
 struct event;
 struct wk_config;
-struct wk_connect;
+struct wk_chain;
 struct wk_relay;
 struct wk_worker;
 
@@ -34,6 +36,7 @@ enum wk_sess_state {
 	WK_SESS_ST_FORWARD,  /* request going up, response coming down */
 	WK_SESS_ST_TUNNEL,   /* CONNECT or Upgrade: raw bytes both ways */
 	WK_SESS_ST_LOCAL,    /* sending a response of our own */
+	WK_SESS_ST_UDP,	     /* a SOCKS5 UDP association */
 	WK_SESS_ST_CLOSING,  /* flushing, then lingering, then close */
 	WK_SESS_ST_COUNT
 };
@@ -55,6 +58,11 @@ struct wk_req {
 	char *key;	/* pool key "host:port" */
 	char *out_head; /* head sent upstream, kept for one retry */
 	size_t out_head_len;
+	char *raw_head; /* the client's head, when the route has an HTTP
+			 * upstream (it is rebuilt in absolute form) */
+	size_t raw_head_len;
+	char *authority; /* IDNA A-label authority when it differs */
+	bool absolute;	 /* this request goes to an HTTP upstream */
 	bool is_head, is_connect, upgrade;
 	bool client_http10;
 	bool keep_alive; /* the client connection may carry another request */
@@ -76,9 +84,22 @@ struct wk_req {
 	int status;
 	uint64_t start_us;
 	uint64_t bytes_in, bytes_out;
-	char upstream[WK_ADDRSTRLEN];
+	char upstream[WK_HOST_MAX + 64];
 	const char *reason; /* static text: why the request ended */
 };
+
+/* A front-end: the protocol spoken with the client (HTTP, SOCKS). The
+ * session calls it for bytes, closes and its timer. */
+struct wk_front_ops {
+	const char *name;
+	void (*on_read)(struct wk_sess *s, int side); /* enum wk_side */
+	void (*on_close)(
+	    struct wk_sess *s, int side, short what); /* BEV_EVENT_* */
+	void (*on_timeout)(struct wk_sess *s);
+};
+
+struct wk_socks_sess;
+struct wk_socks_udp;
 
 struct wk_sess {
 	uint32_t magic;
@@ -88,6 +109,11 @@ struct wk_sess {
 	struct wk_config *conf; /* reference, refreshed per request */
 	TAILQ_ENTRY(wk_sess) link;
 
+	const struct wk_front_ops *front;
+	int proto;		     /* enum wk_listen_proto of the listener */
+	struct wk_socks_sess *socks; /* SOCKS front-end state, NULL for HTTP */
+	struct wk_socks_udp *socks_udp; /* a UDP association, or NULL */
+
 	struct bufferevent *cli;
 	struct sockaddr_storage cli_addr;
 	char cli_str[WK_ADDRSTRLEN];
@@ -95,8 +121,8 @@ struct wk_sess {
 
 	struct bufferevent *up; /* upstream connection, NULL when none */
 	struct sockaddr_storage up_addr;
-	struct wk_connect *connecting;
-	struct wk_relay *relay; /* TUNNEL state: the splice relay */
+	struct wk_chain *connecting; /* the route being tried */
+	struct wk_relay *relay;	     /* TUNNEL state: the splice relay */
 
 	/* Reading is ours, not the bufferevents': libevent 2.1 reads at most
 	 * 4 KiB per call (plus an ioctl). These events read up to 64 KiB into
@@ -125,8 +151,8 @@ struct wk_sess {
 };
 
 /* Creates a session for an accepted socket (taking ownership of fd). */
-struct wk_sess *wk_sess_new(
-    struct wk_worker *w, int fd, const struct sockaddr *sa, socklen_t salen);
+struct wk_sess *wk_sess_new(struct wk_worker *w, int fd,
+    const struct sockaddr *sa, socklen_t salen, int proto);
 /* Frees everything at once (worker teardown). */
 void wk_sess_free(struct wk_sess *s);
 /* Ends the session: logs the request if one is open, closes both sides. */

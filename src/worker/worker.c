@@ -67,7 +67,7 @@ worker_drain(struct wk_worker *w)
 	if (!w->draining) {
 		w->draining = true;
 		for (size_t i = 0; i < w->n_listeners; i++)
-			evconnlistener_free(w->listeners[i]);
+			wk_listener_detach(&w->listeners[i]);
 		w->n_listeners = 0;
 		wk_pool_clear(w->pool);
 	}
@@ -77,6 +77,50 @@ worker_drain(struct wk_worker *w)
 	}
 	if (w->n_sessions == 0)
 		event_base_loopexit(w->base, NULL);
+}
+
+struct wk_post {
+	struct wk_post *next;
+	void (*fn)(void *);
+	void *arg;
+};
+
+void
+wk_worker_post(struct wk_worker *w, void (*fn)(void *), void *arg)
+{
+	struct wk_post *p = wk_calloc(1, sizeof(*p));
+	uint64_t one = 1;
+
+	p->fn = fn;
+	p->arg = arg;
+	pthread_mutex_lock(&w->post_mu);
+	if (w->posts_tail != NULL)
+		w->posts_tail->next = p;
+	else
+		w->posts = p;
+	w->posts_tail = p;
+	pthread_mutex_unlock(&w->post_mu);
+	if (write(w->ctl_fd, &one, sizeof(one)) < 0) {
+		/* the counter cannot overflow in practice */
+	}
+}
+
+static void
+worker_run_posts(struct wk_worker *w)
+{
+	struct wk_post *p;
+
+	pthread_mutex_lock(&w->post_mu);
+	p = w->posts;
+	w->posts = w->posts_tail = NULL;
+	pthread_mutex_unlock(&w->post_mu);
+	while (p != NULL) {
+		struct wk_post *next = p->next;
+
+		p->fn(p->arg);
+		free(p);
+		p = next;
+	}
 }
 
 static void
@@ -91,6 +135,7 @@ worker_ctl_cb(evutil_socket_t fd, short what, void *arg)
 		/* EAGAIN: another wake-up already consumed it */
 	}
 	cmd = __atomic_exchange_n(&w->cmd, 0, __ATOMIC_ACQ_REL);
+	worker_run_posts(w);
 	if (cmd & WK_WORKER_CMD_STOP) {
 		event_base_loopbreak(w->base);
 		return;
@@ -109,13 +154,15 @@ wk_worker_sess_gone(struct wk_worker *w)
 }
 
 struct wk_worker *
-wk_worker_new(struct wk_ctx *ctx, unsigned id, const int *fds, size_t n_fds)
+wk_worker_new(struct wk_ctx *ctx, unsigned id, const int *fds,
+    const int *protos, size_t n_fds)
 {
 	struct wk_worker *w = wk_calloc(1, sizeof(*w));
 	struct event_config *ec = event_config_new();
 
 	w->ctx = ctx;
 	w->id = id;
+	pthread_mutex_init(&w->post_mu, NULL);
 	TAILQ_INIT(&w->sessions);
 	/* one thread per base, so no locks inside libevent; other threads
 	 * wake the worker through an eventfd instead */
@@ -144,11 +191,10 @@ wk_worker_new(struct wk_ctx *ctx, unsigned id, const int *fds, size_t n_fds)
 	evdns_base_set_option(w->dns, "attempts:", "2");
 	w->pool = wk_pool_new(w);
 	w->listeners = wk_calloc(n_fds ? n_fds : 1, sizeof(*w->listeners));
-	for (size_t i = 0; i < n_fds; i++) {
-		struct evconnlistener *lev = wk_listener_attach(w, fds[i]);
-		if (lev != NULL)
-			w->listeners[w->n_listeners++] = lev;
-	}
+	for (size_t i = 0; i < n_fds; i++)
+		if (wk_listener_attach(&w->listeners[w->n_listeners], w, fds[i],
+			protos[i]) == 0)
+			w->n_listeners++;
 	(void)wk_worker_conf(w);
 	return w;
 }
@@ -194,13 +240,16 @@ wk_worker_free(struct wk_worker *w)
 		return;
 	while ((s = TAILQ_FIRST(&w->sessions)) != NULL)
 		wk_sess_free(s);
+	/* the sessions cancelled their jobs: this only frees them */
+	worker_run_posts(w);
 	for (size_t i = 0; i < w->n_listeners; i++)
-		evconnlistener_free(w->listeners[i]);
+		wk_listener_detach(&w->listeners[i]);
 	free(w->listeners);
 	wk_pool_free(w->pool);
 	evdns_base_free(w->dns, 1);
 	event_free(w->ctl);
 	close(w->ctl_fd);
+	pthread_mutex_destroy(&w->post_mu);
 	event_base_free(w->base);
 	if (w->conf != NULL)
 		wk_conf_unref(w->conf);

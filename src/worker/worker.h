@@ -13,9 +13,11 @@ struct event;
 struct event_base;
 struct evdns_base;
 struct evconnlistener;
+struct wk_listener;
 struct wk_config;
 struct wk_pool;
 struct wk_sess;
+struct wk_post;
 
 /* Counters for the status page; updated with relaxed atomics. */
 struct wk_stats {
@@ -50,8 +52,10 @@ struct wk_worker {
 	pthread_t thread;
 	struct event_base *base;
 	struct evdns_base *dns;
-	struct evconnlistener **listeners;
+	struct wk_listener *listeners; /* one per configured listen */
 	size_t n_listeners;
+	pthread_mutex_t post_mu;	    /* guards posts */
+	struct wk_post *posts, *posts_tail; /* wk_worker_post queue */
 	struct event *ctl; /* reads ctl_fd: other threads' commands */
 	int ctl_fd;	   /* eventfd written by wk_worker_command */
 	unsigned cmd;	   /* WK_WORKER_CMD_* bits (atomic) */
@@ -69,9 +73,10 @@ void wk_ctx_set_conf(struct wk_ctx *ctx, struct wk_config *c);
 /* Returns a new reference to the current config. */
 struct wk_config *wk_ctx_get_conf(struct wk_ctx *ctx);
 
-/* Creates worker id with listener sockets fds (takes ownership of them). */
-struct wk_worker *wk_worker_new(
-    struct wk_ctx *ctx, unsigned id, const int *fds, size_t n_fds);
+/* Creates worker id with listener sockets fds (takes ownership of them),
+ * fds[i] serving protocol protos[i] (enum wk_listen_proto). */
+struct wk_worker *wk_worker_new(struct wk_ctx *ctx, unsigned id, const int *fds,
+    const int *protos, size_t n_fds);
 int wk_worker_start(struct wk_worker *w);
 /* Thread-safe: sets cmd bits and wakes the worker. */
 void wk_worker_command(struct wk_worker *w, unsigned cmd);
@@ -81,6 +86,10 @@ void wk_worker_free(struct wk_worker *w);
 /* The worker's current config, refreshed when a reload happened. The
  * pointer is borrowed: take wk_conf_ref() to keep it. */
 struct wk_config *wk_worker_conf(struct wk_worker *w);
+
+/* Thread-safe: runs fn(arg) on w's loop soon (answers from helper
+ * threads). Jobs still queued when the worker is freed run then. */
+void wk_worker_post(struct wk_worker *w, void (*fn)(void *), void *arg);
 
 /* Called by sessions when they end, so a draining worker can exit. */
 void wk_worker_sess_gone(struct wk_worker *w);
