@@ -17,6 +17,7 @@
  * listed in conf.c's conf_kw_lists. */
 enum wk_conf_sec {
 	WK_SEC_MAIN = 0, /* top level of the file */
+	WK_SEC_UPSTREAM, /* inside `upstream NAME { ... }` */
 	WK_SEC_COUNT
 };
 
@@ -28,6 +29,7 @@ struct wk_conf_args {
 
 struct conf_seen;
 struct conf_loc;
+struct conf_route_word;
 
 /* State shared by handlers while one file (with includes) is parsed. */
 struct wk_conf_ctx {
@@ -41,7 +43,10 @@ struct wk_conf_ctx {
 	/* private to conf.c */
 	struct conf_seen *seen; /* singleton directives set so far */
 	size_t n_seen;
-	struct conf_loc *listen_locs; /* parallel to c->listens */
+	struct conf_loc *listen_locs;	/* parallel to c->listens */
+	struct conf_loc *upstream_locs; /* parallel to c->upstreams */
+	struct conf_route_word *route;	/* `route` words, resolved at the end */
+	size_t n_route;
 };
 
 /* Handler: returns 0, or -1 with a message in err (no location, no

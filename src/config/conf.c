@@ -18,6 +18,9 @@
 #include "config/lex.h"
 #include "core/alloc.h"
 #include "core/bug.h"
+#include "core/idna.h"
+
+#include <sys/stat.h>
 
 #define CONF_MAX_ARGS 32   /* arguments of one statement */
 #define CONF_MAX_NESTING 8 /* nested known blocks */
@@ -31,6 +34,12 @@ struct conf_loc {
 	const char *file; /* owned by the lexer */
 	unsigned line;
 	unsigned col;
+};
+
+/* A word of `route`, kept until every upstream block has been read. */
+struct conf_route_word {
+	char *name;
+	struct conf_loc loc;
 };
 
 struct conf_seen {
@@ -52,6 +61,19 @@ conf_free(struct wk_config *c)
 	for (i = 0; i < c->n_listens; i++)
 		free(c->listens[i].text);
 	free(c->listens);
+	for (i = 0; i < c->n_upstreams; i++) {
+		struct wk_upstream *u = &c->upstreams[i];
+
+		free(u->name);
+		free(u->host);
+		free(u->user);
+		if (u->password != NULL)
+			explicit_bzero(u->password, strlen(u->password));
+		free(u->password);
+	}
+	free(c->upstreams);
+	free(c->route.hops);
+	free(c->users_file);
 	free(c->acl);
 	free(c->path);
 	free(c->state_dir);
@@ -621,6 +643,36 @@ kw_include(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	return 0;
 }
 
+static const char *const conf_listen_proto_names[WK_LISTEN_PROTO_COUNT] = {
+	[WK_LISTEN_AUTO] = "auto",
+	[WK_LISTEN_HTTP] = "http",
+	[WK_LISTEN_SOCKS] = "socks",
+};
+
+static const char *const conf_upstream_kinds[WK_UPSTREAM_KIND_COUNT] = {
+	[WK_UPSTREAM_HTTP] = "http",
+	[WK_UPSTREAM_HTTPS] = "https",
+	[WK_UPSTREAM_SOCKS4] = "socks4",
+	[WK_UPSTREAM_SOCKS4A] = "socks4a",
+	[WK_UPSTREAM_SOCKS5] = "socks5",
+};
+
+const char *
+wk_upstream_kind_name(enum wk_upstream_kind k)
+{
+	return (unsigned)k < WK_UPSTREAM_KIND_COUNT ? conf_upstream_kinds[k] :
+						      "?";
+}
+
+const struct wk_upstream *
+wk_conf_upstream(const struct wk_config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_upstreams; i++)
+		if (strcmp(c->upstreams[i].name, name) == 0)
+			return &c->upstreams[i];
+	return NULL;
+}
+
 static int
 kw_listen(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
     size_t errlen)
@@ -633,6 +685,17 @@ kw_listen(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 
 	if (wk_conf_parse_listen(t->text, &l, err, errlen))
 		return conf_bad(ctx, 1);
+	if (args->argc > 2) {
+		int p = conf_pick("listen protocol", args->argv[2].text,
+		    conf_listen_proto_names, WK_LISTEN_PROTO_COUNT, err,
+		    errlen);
+
+		if (p < 0) {
+			free(l.text);
+			return conf_bad(ctx, 2);
+		}
+		l.proto = (enum wk_listen_proto)p;
+	}
 	for (i = 0; i < c->n_listens; i++) {
 		const struct conf_loc *loc = &ctx->listen_locs[i];
 
@@ -945,8 +1008,342 @@ kw_log(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	return 0;
 }
 
+/* users FILE: relative to the folder of the file that says it. */
+static int
+kw_users(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
+    size_t errlen)
+{
+	const struct wk_tok *t = &args->argv[1];
+	const char *slash = strrchr(t->file, '/');
+
+	(void)err, (void)errlen;
+	free(ctx->c->users_file);
+	if (t->text[0] == '/' || slash == NULL)
+		ctx->c->users_file = wk_strdup(t->text);
+	else
+		ctx->c->users_file = wk_asprintf(
+		    "%.*s/%s", (int)(slash - t->file), t->file, t->text);
+	return 0;
+}
+
+/* route HOP...: names are checked once every upstream block is known. */
+static int
+kw_route(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
+    size_t errlen)
+{
+	(void)err, (void)errlen;
+	for (size_t i = 1; i < args->argc; i++) {
+		struct conf_route_word *w;
+
+		ctx->route = wk_realloc(
+		    ctx->route, (ctx->n_route + 1) * sizeof(*ctx->route));
+		w = &ctx->route[ctx->n_route++];
+		w->name = wk_strdup(args->argv[i].text);
+		w->loc.file = args->argv[i].file;
+		w->loc.line = args->argv[i].line;
+		w->loc.col = args->argv[i].col;
+	}
+	return 0;
+}
+
+static struct wk_upstream *
+conf_cur_upstream(struct wk_conf_ctx *ctx)
+{
+	size_t idx = (size_t)(uintptr_t)ctx->block;
+
+	return idx == 0 ? NULL : &ctx->c->upstreams[idx - 1];
+}
+
+static bool
+conf_is_name_char(unsigned char ch)
+{
+	return isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
+}
+
+/* upstream NAME { ... } */
+static int
+kw_upstream(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
+    size_t errlen)
+{
+	struct wk_config *c = ctx->c;
+	const char *name = args->argv[1].text;
+	const struct wk_upstream *dup = wk_conf_upstream(c, name);
+
+	for (const char *p = name; *p != '\0'; p++)
+		if (!conf_is_name_char((unsigned char)*p)) {
+			snprintf(err, errlen,
+			    "invalid upstream name \"%s\" (letters, digits, "
+			    "'-', '_' and '.')",
+			    name);
+			return conf_bad(ctx, 1);
+		}
+	if (strcmp(name, "direct") == 0) {
+		snprintf(err, errlen,
+		    "\"direct\" is reserved (it means no "
+		    "upstream in a route)");
+		return conf_bad(ctx, 1);
+	}
+	if (dup != NULL) {
+		const struct conf_loc *l =
+		    &ctx->upstream_locs[dup - c->upstreams];
+		snprintf(err, errlen,
+		    "duplicate upstream \"%s\" (already at %s:%u:%u)", name,
+		    l->file, l->line, l->col);
+		return conf_bad(ctx, 1);
+	}
+	c->upstreams = wk_realloc(
+	    c->upstreams, (c->n_upstreams + 1) * sizeof(*c->upstreams));
+	ctx->upstream_locs = wk_realloc(ctx->upstream_locs,
+	    (c->n_upstreams + 1) * sizeof(*ctx->upstream_locs));
+	memset(&c->upstreams[c->n_upstreams], 0, sizeof(*c->upstreams));
+	c->upstreams[c->n_upstreams].name = wk_strdup(name);
+	c->upstreams[c->n_upstreams].kind = WK_UPSTREAM_KIND_COUNT; /* unset */
+	ctx->upstream_locs[c->n_upstreams].file = args->argv[0].file;
+	ctx->upstream_locs[c->n_upstreams].line = args->argv[0].line;
+	ctx->upstream_locs[c->n_upstreams].col = args->argv[0].col;
+	c->n_upstreams++;
+	ctx->block = (void *)(uintptr_t)c->n_upstreams;
+	return 0;
+}
+
+static int
+conf_upstream_end(struct wk_conf_ctx *ctx, char *err, size_t errlen)
+{
+	struct wk_upstream *u = conf_cur_upstream(ctx);
+
+	if (u == NULL)
+		return 0;
+	if (u->kind == WK_UPSTREAM_KIND_COUNT) {
+		snprintf(err, errlen,
+		    "upstream \"%s\" needs an address: http, https, socks4, "
+		    "socks4a or socks5 HOST:PORT",
+		    u->name);
+		u->kind = WK_UPSTREAM_HTTP;
+		return -1;
+	}
+	if (u->password != NULL && u->user == NULL) {
+		snprintf(err, errlen,
+		    "upstream \"%s\" has a password but no user", u->name);
+		return -1;
+	}
+	if (u->password != NULL &&
+	    (u->kind == WK_UPSTREAM_SOCKS4 || u->kind == WK_UPSTREAM_SOCKS4A)) {
+		snprintf(err, errlen,
+		    "upstream \"%s\": SOCKS4 has a user id but no password",
+		    u->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Inside an upstream block: KIND HOST:PORT. */
+static int
+kw_up_address(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
+    char *err, size_t errlen)
+{
+	struct wk_upstream *u = conf_cur_upstream(ctx);
+	const char *s = args->argv[1].text, *colon, *hs = s;
+	char host[WK_HOST_MAX], why[160];
+	size_t hl;
+	unsigned port;
+	int k;
+
+	k = conf_pick("upstream kind", args->argv[0].text, conf_upstream_kinds,
+	    WK_UPSTREAM_KIND_COUNT, err, errlen);
+	if (k < 0 || u == NULL)
+		return -1;
+	if (u->kind != WK_UPSTREAM_KIND_COUNT) {
+		snprintf(err, errlen,
+		    "upstream \"%s\" already has an address (one per block)",
+		    u->name);
+		return -1;
+	}
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+		if (rb == NULL || rb[1] != ':') {
+			snprintf(
+			    err, errlen, "expected [IPv6]:PORT, got \"%s\"", s);
+			return conf_bad(ctx, 1);
+		}
+		hs = s + 1;
+		hl = (size_t)(rb - hs);
+		colon = rb + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL || colon == s) {
+			snprintf(
+			    err, errlen, "expected HOST:PORT, got \"%s\"", s);
+			return conf_bad(ctx, 1);
+		}
+		hl = (size_t)(colon - s);
+	}
+	if (conf_parse_small(colon + 1, 65535, &port) != 0 || port == 0) {
+		snprintf(
+		    err, errlen, "invalid port \"%s\" (1 to 65535)", colon + 1);
+		return conf_bad(ctx, 1);
+	}
+	if (wk_idna_host(hs, hl, false, host, why, sizeof(why)) < 0) {
+		snprintf(
+		    err, errlen, "invalid host \"%.*s\": %s", (int)hl, hs, why);
+		return conf_bad(ctx, 1);
+	}
+	u->kind = (enum wk_upstream_kind)k;
+	u->host = wk_strdup(host);
+	u->port = (uint16_t)port;
+	return 0;
+}
+
+/* A file that holds a password must be readable by its owner only. */
+static int
+conf_check_secrecy(const char *file, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (st.st_mode & 077) != 0) {
+		snprintf(err, errlen,
+		    "%s holds a password but others can read it (chmod 600)",
+		    file);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+kw_up_credential(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
+    char *err, size_t errlen)
+{
+	struct wk_upstream *u = conf_cur_upstream(ctx);
+	const char *v = args->argv[1].text;
+	bool is_pass = strcmp(args->argv[0].text, "password") == 0;
+	char **dst;
+
+	if (u == NULL)
+		return -1;
+	if (strlen(v) > 255) {
+		snprintf(err, errlen, "%s longer than 255 bytes",
+		    is_pass ? "password" : "user");
+		return conf_bad(ctx, 1);
+	}
+	if (is_pass && conf_check_secrecy(args->argv[1].file, err, errlen))
+		return conf_bad(ctx, 1);
+	dst = is_pass ? &u->password : &u->user;
+	if (*dst != NULL) {
+		snprintf(err, errlen, "duplicate \"%s\" in upstream \"%s\"",
+		    args->argv[0].text, u->name);
+		return -1;
+	}
+	*dst = wk_strdup(v);
+	return 0;
+}
+
+/* Turns the `route` words into hops; errors at the words. */
+static void
+conf_resolve_route(struct wk_conf_ctx *ctx)
+{
+	struct wk_config *c = ctx->c;
+
+	if (ctx->n_route == 0)
+		return;
+	c->route.hops = wk_calloc(ctx->n_route, sizeof(*c->route.hops));
+	c->route.n_hops = ctx->n_route;
+	for (size_t i = 0; i < ctx->n_route; i++) {
+		struct conf_route_word *w = &ctx->route[i];
+
+		if (strcmp(w->name, "direct") == 0)
+			continue;
+		c->route.hops[i] = wk_conf_upstream(c, w->name);
+		if (c->route.hops[i] == NULL) {
+			const char *cands[64];
+			size_t n = 0;
+			const char *near;
+
+			for (size_t j = 0; j < c->n_upstreams && n < 63; j++)
+				cands[n++] = c->upstreams[j].name;
+			cands[n++] = "direct";
+			near = wk_conf_suggest(w->name, cands, n);
+			wk_lex_error(ctx->lx, w->loc.file, w->loc.line,
+			    w->loc.col,
+			    "unknown upstream \"%s\" in route%s%s%s", w->name,
+			    near ? " (did you mean \"" : "", near ? near : "",
+			    near ? "\"?)" : "");
+		}
+	}
+}
+
+static const struct wk_conf_kw conf_upstream_kws[] = {
+	{ .section = WK_SEC_UPSTREAM,
+	    .name = "http",
+	    .handler = kw_up_address,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "http HOST:PORT" },
+	{ .section = WK_SEC_UPSTREAM,
+	    .name = "https",
+	    .handler = kw_up_address,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "https HOST:PORT" },
+	{ .section = WK_SEC_UPSTREAM,
+	    .name = "socks4",
+	    .handler = kw_up_address,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "socks4 HOST:PORT" },
+	{ .section = WK_SEC_UPSTREAM,
+	    .name = "socks4a",
+	    .handler = kw_up_address,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "socks4a HOST:PORT" },
+	{ .section = WK_SEC_UPSTREAM,
+	    .name = "socks5",
+	    .handler = kw_up_address,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "socks5 HOST:PORT" },
+	{ .section = WK_SEC_UPSTREAM,
+	    .name = "user",
+	    .handler = kw_up_credential,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "user NAME" },
+	{ .section = WK_SEC_UPSTREAM,
+	    .name = "password",
+	    .handler = kw_up_credential,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .usage = "password SECRET" },
+};
+
+static const struct wk_conf_kw_list conf_upstream_list = { conf_upstream_kws,
+	WK_ARRAY_LEN(conf_upstream_kws) };
+
 /* The top-level directives. */
 static const struct wk_conf_kw conf_main_kws[] = {
+	{ .section = WK_SEC_MAIN,
+	    .name = "upstream",
+	    .handler = kw_upstream,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .flags = WK_KW_BLOCK,
+	    .usage = "upstream NAME",
+	    .body = WK_SEC_UPSTREAM,
+	    .end = conf_upstream_end },
+	{ .section = WK_SEC_MAIN,
+	    .name = "route",
+	    .handler = kw_route,
+	    .min_args = 1,
+	    .max_args = 16,
+	    .flags = WK_KW_ONCE,
+	    .usage = "route direct|UPSTREAM ..." },
+	{ .section = WK_SEC_MAIN,
+	    .name = "users",
+	    .handler = kw_users,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .flags = WK_KW_ONCE,
+	    .usage = "users FILE" },
 	{ .section = WK_SEC_MAIN,
 	    .name = "include",
 	    .handler = kw_include,
@@ -958,8 +1355,8 @@ static const struct wk_conf_kw conf_main_kws[] = {
 	    .name = "listen",
 	    .handler = kw_listen,
 	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "listen ADDR:PORT" },
+	    .max_args = 2,
+	    .usage = "listen ADDR:PORT [auto|http|socks]" },
 	{ .section = WK_SEC_MAIN,
 	    .name = "allow",
 	    .handler = kw_acl,
@@ -1019,6 +1416,7 @@ static const struct wk_conf_kw_list conf_main_list = { conf_main_kws,
 /* Every keyword table, explicitly (no constructor magic). */
 static const struct wk_conf_kw_list *const conf_kw_lists[] = {
 	&conf_main_list,
+	&conf_upstream_list,
 };
 
 /* ------------------------------------------------------------------ */
@@ -1251,8 +1649,13 @@ conf_parse(struct wk_lex *lx, const char *name,
 	ctx.c = c;
 	ctx.lx = lx;
 	conf_parse_body(&ctx, WK_SEC_MAIN, 0);
+	conf_resolve_route(&ctx);
+	for (size_t i = 0; i < ctx.n_route; i++)
+		free(ctx.route[i].name);
+	free(ctx.route);
 	free(ctx.seen);
 	free(ctx.listen_locs);
+	free(ctx.upstream_locs);
 	if (wk_lex_errors(lx) > 0) {
 		conf_free(c);
 		return NULL;
@@ -1398,7 +1801,43 @@ wk_conf_dump(const struct wk_config *c, FILE *out)
 
 	for (i = 0; i < c->n_listens; i++) {
 		conf_fmt_listen(&c->listens[i], buf, sizeof(buf));
-		fprintf(out, "listen %s\n", buf);
+		fprintf(out, "listen %s", buf);
+		if (c->listens[i].proto != WK_LISTEN_AUTO)
+			fprintf(out, " %s",
+			    conf_listen_proto_names[c->listens[i].proto]);
+		fputc('\n', out);
+	}
+	for (i = 0; i < c->n_upstreams; i++) {
+		const struct wk_upstream *u = &c->upstreams[i];
+		bool v6 = strchr(u->host, ':') != NULL;
+
+		fprintf(out, "upstream %s {\n\t%s %s%s%s:%u\n", u->name,
+		    wk_upstream_kind_name(u->kind), v6 ? "[" : "", u->host,
+		    v6 ? "]" : "", u->port);
+		if (u->user != NULL) {
+			fputs("\tuser ", out);
+			conf_put_word(out, u->user);
+			fputc('\n', out);
+		}
+		if (u->password != NULL) {
+			fputs("\tpassword ", out);
+			conf_put_word(out, u->password);
+			fputc('\n', out);
+		}
+		fputs("}\n", out);
+	}
+	if (c->route.n_hops > 0) {
+		fputs("route", out);
+		for (i = 0; i < c->route.n_hops; i++)
+			fprintf(out, " %s",
+			    c->route.hops[i] ? c->route.hops[i]->name :
+					       "direct");
+		fputc('\n', out);
+	}
+	if (c->users_file != NULL) {
+		fputs("users ", out);
+		conf_put_word(out, c->users_file);
+		fputc('\n', out);
 	}
 	if (c->n_acl == 0)
 		fprintf(out, "# no allow/deny rules: loopback clients only\n");
