@@ -189,26 +189,26 @@ test_log_level_name(void **state)
 static void
 test_all_directives(void **state)
 {
-	struct wk_config *c = parse_ok(
-	    "listen 127.0.0.1:3128; listen [::1]:8080\n"
-	    "workers 8\n"
-	    "state-dir \"/var/lib/my wicket\"\n"
-	    "via gate-1\n"
-	    "timeout connect 250ms\n"
-	    "timeout header-read 10\n"
-	    "timeout keepalive 2m\n"
-	    "timeout upstream-response 1h\n"
-	    "timeout tunnel-idle 24h\n"
-	    "timeout shutdown 0\n"
-	    "timeout pool-idle 90s\n"
-	    "limit request-line 16k\n"
-	    "limit header-bytes 1M\n"
-	    "limit header-count 200\n"
-	    "limit connections 1m\n"
-	    "log level debug\n"
-	    "log error syslog\n"
-	    "log access /var/log/wicket/access.log\n"
-	    "log access-format json\n");
+	struct wk_config *c =
+	    parse_ok("listen 127.0.0.1:3128; listen [::1]:8080\n"
+		     "workers 8\n"
+		     "state-dir \"/var/lib/my wicket\"\n"
+		     "via gate-1\n"
+		     "timeout connect 250ms\n"
+		     "timeout header-read 10\n"
+		     "timeout keepalive 2m\n"
+		     "timeout upstream-response 1h\n"
+		     "timeout tunnel-idle 24h\n"
+		     "timeout shutdown 0\n"
+		     "timeout pool-idle 90s\n"
+		     "limit request-line 16k\n"
+		     "limit header-bytes 1M\n"
+		     "limit header-count 200\n"
+		     "limit connections 1m\n"
+		     "log level debug\n"
+		     "log error syslog\n"
+		     "log access /var/log/wicket/access.log\n"
+		     "log access-format json\n");
 
 	(void)state;
 	assert_int_equal(c->n_listens, 2);
@@ -258,9 +258,14 @@ test_durations(void **state)
 		const char *text;
 		unsigned ms;
 	} ok[] = {
-		{ "1ms", 1 }, { "250ms", 250 }, { "10s", 10000 },
-		{ "10", 10000 }, { "2m", 120000 }, { "1h", 3600000 },
-		{ "007s", 7000 }, { "3600000ms", 3600000 },
+		{ "1ms", 1 },
+		{ "250ms", 250 },
+		{ "10s", 10000 },
+		{ "10", 10000 },
+		{ "2m", 120000 },
+		{ "1h", 3600000 },
+		{ "007s", 7000 },
+		{ "3600000ms", 3600000 },
 	};
 	size_t i;
 
@@ -553,8 +558,8 @@ test_listen_errors(void **state)
 	check_listen_error("[127.0.0.1]:80",
 	    "invalid listen address \"[127.0.0.1]:80\" (expected IPv4:PORT, "
 	    "[IPv6]:PORT or localhost:PORT)");
-	check_listen_error("",
-	    "missing port in listen address \"\" (expected ADDR:PORT)");
+	check_listen_error(
+	    "", "missing port in listen address \"\" (expected ADDR:PORT)");
 }
 
 static void
@@ -633,8 +638,8 @@ test_sub_keywords(void **state)
 	check_error("log access-format xml\n",
 	    "wicket.conf:1:19: error: unknown access log format \"xml\" "
 	    "(expected text or json)\n");
-	check_error("log error \"\"\n",
-	    "wicket.conf:1:11: error: empty log path\n");
+	check_error(
+	    "log error \"\"\n", "wicket.conf:1:11: error: empty log path\n");
 	check_error("timeout connect\n",
 	    "wicket.conf:1:1: error: directive \"timeout\" takes 2 arguments, "
 	    "got 1 (usage: timeout NAME DURATION)\n");
@@ -709,10 +714,97 @@ test_blocks(void **state)
 	    "wicket.conf:2:5: error: unterminated block: \"{\" has no "
 	    "matching \"}\"\n");
 	/* The body of an unknown block is skipped, nested blocks too. */
-	check_error("upstream p { a { b; c } d }; workers 2; workers 3\n",
-	    "wicket.conf:1:1: error: unknown directive \"upstream\"\n"
-	    "wicket.conf:1:41: error: duplicate \"workers\" (already set at "
-	    "wicket.conf:1:30)\n");
+	check_error("zone p { a { b; c } d }; workers 2; workers 3\n",
+	    "wicket.conf:1:1: error: unknown directive \"zone\"\n"
+	    "wicket.conf:1:37: error: duplicate \"workers\" (already set at "
+	    "wicket.conf:1:26)\n");
+}
+
+static void
+test_upstreams(void **state)
+{
+	struct wk_config *c;
+	char *d;
+
+	(void)state;
+	c = parse_ok(
+	    "upstream corp { http Proxy.Corp.Example:8080; user bob }\n"
+	    "upstream six { socks5 [::1]:1080 }\n"
+	    "upstream old { socks4a 127.0.0.1:1081 }\n"
+	    "route six corp direct\n"
+	    "listen 127.0.0.1:1080 socks\n");
+	assert_int_equal(c->n_upstreams, 3);
+	assert_string_equal(c->upstreams[0].host, "proxy.corp.example");
+	assert_int_equal(c->upstreams[0].kind, WK_UPSTREAM_HTTP);
+	assert_int_equal(c->upstreams[0].port, 8080);
+	assert_string_equal(c->upstreams[0].user, "bob");
+	assert_string_equal(c->upstreams[1].host, "::1");
+	assert_int_equal(c->upstreams[2].kind, WK_UPSTREAM_SOCKS4A);
+	assert_int_equal(c->route.n_hops, 3);
+	assert_ptr_equal(c->route.hops[0], &c->upstreams[1]);
+	assert_ptr_equal(c->route.hops[1], &c->upstreams[0]);
+	assert_null(c->route.hops[2]);
+	assert_ptr_equal(wk_conf_upstream(c, "old"), &c->upstreams[2]);
+	assert_null(wk_conf_upstream(c, "nope"));
+	assert_int_equal(c->listens[0].proto, WK_LISTEN_SOCKS);
+	d = dump(c);
+	assert_non_null(strstr(d, "upstream six {\n\tsocks5 [::1]:1080\n}\n"));
+	assert_non_null(strstr(d, "route six corp direct\n"));
+	assert_non_null(strstr(d, "listen 127.0.0.1:1080 socks\n"));
+	/* the dump reads back to the same dump */
+	{
+		struct wk_config *c2 = parse_ok(d);
+		char *d2 = dump(c2);
+
+		assert_string_equal(d, d2);
+		free(d2);
+		wk_conf_unref(c2);
+	}
+	free(d);
+	wk_conf_unref(c);
+
+	/* no route: direct, no hops */
+	c = parse_ok("upstream a { socks5 127.0.0.1:1 }\n");
+	assert_int_equal(c->route.n_hops, 0);
+	wk_conf_unref(c);
+
+	check_error("route corp\nupstream crop { http 127.0.0.1:3 }\n",
+	    "wicket.conf:1:7: error: unknown upstream \"corp\" in route (did "
+	    "you mean \"crop\"?)\n");
+	check_error("upstream a { http 127.0.0.1:3 }\nupstream a { http "
+		    "127.0.0.1:4 }\n",
+	    "wicket.conf:2:10: error: duplicate upstream \"a\" (already at "
+	    "wicket.conf:1:1)\n");
+	check_error("upstream a { user x }\n",
+	    "wicket.conf:1:1: error: upstream \"a\" needs an address: http, "
+	    "https, socks4, socks4a or socks5 HOST:PORT\n");
+	check_error("upstream a { socks5 127.0.0.1:3; password p }\n",
+	    "wicket.conf:1:1: error: upstream \"a\" has a password but no "
+	    "user\n");
+	check_error("upstream a { socks4 127.0.0.1:3; user u; password p }\n",
+	    "wicket.conf:1:1: error: upstream \"a\": SOCKS4 has a user id "
+	    "but no password\n");
+	check_error("upstream a { http 127.0.0.1:3; socks5 127.0.0.1:4 }\n",
+	    "wicket.conf:1:32: error: upstream \"a\" already has an address "
+	    "(one per block)\n");
+	check_error("upstream a { http 127.0.0.1:0 }\n",
+	    "wicket.conf:1:19: error: invalid port \"0\" (1 to 65535)\n");
+	check_error("upstream a { http nocolon }\n",
+	    "wicket.conf:1:19: error: expected HOST:PORT, got \"nocolon\"\n");
+	check_error("upstream a { http a..b:80 }\n",
+	    "wicket.conf:1:19: error: invalid host \"a..b\": empty label\n");
+	check_error("upstream direct { http 127.0.0.1:3 }\n",
+	    "wicket.conf:1:10: error: \"direct\" is reserved (it means no "
+	    "upstream in a route)\n");
+	check_error("upstream a/b { http 127.0.0.1:3 }\n",
+	    "wicket.conf:1:10: error: invalid upstream name \"a/b\" (letters, "
+	    "digits, '-', '_' and '.')\n");
+	check_error("upstream a { sock5 127.0.0.1:3 }\n",
+	    "wicket.conf:1:14: error: unknown directive \"sock5\" (did you "
+	    "mean \"socks5\"?)\n");
+	check_error("route direct\nroute direct\n",
+	    "wicket.conf:2:1: error: duplicate \"route\" (already set at "
+	    "wicket.conf:1:1)\n");
 }
 
 static void
@@ -745,8 +837,8 @@ test_too_many_errors(void **state)
 	assert_int_equal(lines, WK_LEX_MAX_ERRORS + 1);
 	last = strstr(errs, "wicket.conf: error: too many errors, giving up\n");
 	assert_non_null(last);
-	assert_string_equal(last,
-	    "wicket.conf: error: too many errors, giving up\n");
+	assert_string_equal(
+	    last, "wicket.conf: error: too many errors, giving up\n");
 	free(errs);
 	free(text);
 }
@@ -841,8 +933,8 @@ test_lex_errors(void **state)
 		size_t len;
 		FILE *f = open_memstream(&errs, &len);
 
-		assert_null(wk_conf_parse_string("wicket.conf", nul,
-		    sizeof(nul) - 1, NULL, f));
+		assert_null(wk_conf_parse_string(
+		    "wicket.conf", nul, sizeof(nul) - 1, NULL, f));
 		fclose(f);
 		assert_string_equal(errs,
 		    "wicket.conf:2:6: error: file contains a NUL byte (not a "
@@ -922,8 +1014,7 @@ make_dir(const char *rel)
 
 /* Loads rel from inside tmpdir, as check-config does in tests/conf. */
 static struct wk_config *
-load_in_tmpdir(const char *rel, const struct wk_conf_overrides *ov,
-    char **errs)
+load_in_tmpdir(const char *rel, const struct wk_conf_overrides *ov, char **errs)
 {
 	char cwd[PATH_MAX];
 	struct wk_config *c;
@@ -939,6 +1030,50 @@ load_in_tmpdir(const char *rel, const struct wk_conf_overrides *ov,
 }
 
 static void
+test_upstream_password_secrecy(void **state)
+{
+	char path[PATH_MAX + 32], *errs;
+	struct wk_config *c;
+	size_t len;
+	FILE *f, *e;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/secret.conf", tmpdir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("upstream a { socks5 127.0.0.1:3; user u; password p }\n"
+	      "users users.txt\n",
+	    f);
+	fclose(f);
+	chmod(path, 0644);
+	e = open_memstream(&errs, &len);
+	c = wk_conf_load(path, NULL, e);
+	fclose(e);
+	assert_null(c);
+	assert_non_null(strstr(errs,
+	    "holds a password but others can read it "
+	    "(chmod 600)"));
+	free(errs);
+	chmod(path, 0600);
+	e = open_memstream(&errs, &len);
+	c = wk_conf_load(path, NULL, e);
+	fclose(e);
+	assert_string_equal(errs, "");
+	assert_non_null(c);
+	assert_string_equal(c->upstreams[0].password, "p");
+	/* users is relative to the config file's folder */
+	{
+		char want[PATH_MAX + 32];
+
+		snprintf(want, sizeof(want), "%s/users.txt", tmpdir);
+		assert_string_equal(c->users_file, want);
+	}
+	free(errs);
+	wk_conf_unref(c);
+	unlink(path);
+}
+
+static void
 test_include(void **state)
 {
 	struct wk_config *c;
@@ -948,13 +1083,15 @@ test_include(void **state)
 	make_dir("conf.d");
 	make_dir("conf.d/sub.conf"); /* a directory matching the glob */
 	make_dir("empty.d");
-	write_file("wicket.conf", "listen 127.0.0.1:1\n"
-				  "include conf.d/*.conf\n"
-				  "include empty.d/*.conf\n"
-				  "include \"more.conf\"; via last\n");
+	write_file("wicket.conf",
+	    "listen 127.0.0.1:1\n"
+	    "include conf.d/*.conf\n"
+	    "include empty.d/*.conf\n"
+	    "include \"more.conf\"; via last\n");
 	write_file("conf.d/20-b.conf", "listen 127.0.0.1:3"); /* no newline */
-	write_file("conf.d/10-a.conf", "listen 127.0.0.1:2\n"
-				       "include ../deep/x.conf\n");
+	write_file("conf.d/10-a.conf",
+	    "listen 127.0.0.1:2\n"
+	    "include ../deep/x.conf\n");
 	make_dir("deep");
 	write_file("deep/x.conf", "workers 3\n");
 	write_file("more.conf", "allow 10.0.0.0/8\n");
@@ -992,19 +1129,22 @@ test_include_errors(void **state)
 	write_file("b.conf", "via x\n  include a.conf\n");
 	c = load_in_tmpdir("a.conf", NULL, &errs);
 	assert_null(c);
-	assert_string_equal(errs, "b.conf:2:11: error: include cycle: a.conf "
-				  "-> b.conf -> a.conf\n");
+	assert_string_equal(errs,
+	    "b.conf:2:11: error: include cycle: a.conf "
+	    "-> b.conf -> a.conf\n");
 	free(errs);
 
 	write_file("self.conf", "include self.conf\n");
 	c = load_in_tmpdir("self.conf", NULL, &errs);
 	assert_null(c);
-	assert_string_equal(errs, "self.conf:1:9: error: include cycle: "
-				  "self.conf -> self.conf\n");
+	assert_string_equal(errs,
+	    "self.conf:1:9: error: include cycle: "
+	    "self.conf -> self.conf\n");
 	free(errs);
 
-	write_file("miss.conf", "include nope.conf\ninclude /dev/zero\n"
-				"include nope.d/*\nworkers x\n");
+	write_file("miss.conf",
+	    "include nope.conf\ninclude /dev/zero\n"
+	    "include nope.d/*\nworkers x\n");
 	c = load_in_tmpdir("miss.conf", NULL, &errs);
 	assert_null(c);
 	assert_string_equal(errs,
@@ -1034,16 +1174,18 @@ test_include_errors(void **state)
 
 	c = load_in_tmpdir("missing-top.conf", NULL, &errs);
 	assert_null(c);
-	assert_string_equal(errs, "missing-top.conf: error: cannot read file: "
-				  "No such file or directory\n");
+	assert_string_equal(errs,
+	    "missing-top.conf: error: cannot read file: "
+	    "No such file or directory\n");
 	free(errs);
 
 	write_file("stray.conf", "include close.conf\n");
 	write_file("close.conf", "}\n");
 	c = load_in_tmpdir("stray.conf", NULL, &errs);
 	assert_null(c);
-	assert_string_equal(errs, "close.conf:1:1: error: unexpected \"}\" (no "
-				  "block is open)\n");
+	assert_string_equal(errs,
+	    "close.conf:1:1: error: unexpected \"}\" (no "
+	    "block is open)\n");
 	free(errs);
 }
 
@@ -1059,8 +1201,8 @@ test_include_depth(void **state)
 	for (i = 0; i <= WK_LEX_MAX_DEPTH + 1; i++) {
 		snprintf(name, sizeof(name), "d%u.conf", i);
 		snprintf(text, sizeof(text), "include d%u.conf\n", i + 1);
-		write_file(name, i == WK_LEX_MAX_DEPTH + 1 ? "workers 1\n" :
-							     text);
+		write_file(
+		    name, i == WK_LEX_MAX_DEPTH + 1 ? "workers 1\n" : text);
 	}
 	c = load_in_tmpdir("d1.conf", NULL, &errs);
 	assert_string_equal(errs, "");
@@ -1069,8 +1211,9 @@ test_include_depth(void **state)
 	free(errs);
 	c = load_in_tmpdir("d0.conf", NULL, &errs);
 	assert_null(c);
-	assert_string_equal(errs, "d16.conf:1:9: error: includes nested too "
-				  "deeply (limit 16)\n");
+	assert_string_equal(errs,
+	    "d16.conf:1:9: error: includes nested too "
+	    "deeply (limit 16)\n");
 	free(errs);
 }
 
@@ -1083,14 +1226,14 @@ test_include_disabled(void **state)
 	static const char text[] = "include /etc/passwd\n";
 
 	(void)state;
-	assert_null(wk_conf_parse_flags("fuzz", text, sizeof(text) - 1,
-	    WK_CONF_F_NO_INCLUDE, NULL, f));
+	assert_null(wk_conf_parse_flags(
+	    "fuzz", text, sizeof(text) - 1, WK_CONF_F_NO_INCLUDE, NULL, f));
 	fclose(f);
-	assert_string_equal(errs,
-	    "fuzz:1:9: error: include is not allowed here\n");
+	assert_string_equal(
+	    errs, "fuzz:1:9: error: include is not allowed here\n");
 	free(errs);
-	check_error("include \"\"\n",
-	    "wicket.conf:1:9: error: empty include path\n");
+	check_error(
+	    "include \"\"\n", "wicket.conf:1:9: error: empty include path\n");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1107,8 +1250,9 @@ test_overrides(void **state)
 	char err[256], *errs;
 
 	(void)state;
-	write_file("ov.conf", "listen 127.0.0.1:1\nlisten 127.0.0.1:2\n"
-			      "state-dir /var/lib/wicket\n");
+	write_file("ov.conf",
+	    "listen 127.0.0.1:1\nlisten 127.0.0.1:2\n"
+	    "state-dir /var/lib/wicket\n");
 	c = load_in_tmpdir("ov.conf", &ov, &errs);
 	assert_string_equal(errs, "");
 	assert_non_null(c);
@@ -1122,16 +1266,17 @@ test_overrides(void **state)
 	ov.listens = bad;
 	c = load_in_tmpdir("ov.conf", &ov, &errs);
 	assert_null(c);
-	assert_string_equal(errs, "wicket: error: --listen: missing port in "
-				  "listen address \"127.0.0.1\" (expected "
-				  "ADDR:PORT)\n");
+	assert_string_equal(errs,
+	    "wicket: error: --listen: missing port in "
+	    "listen address \"127.0.0.1\" (expected "
+	    "ADDR:PORT)\n");
 	free(errs);
 
 	c = wk_conf_defaults();
 	ov.listens = dup;
 	assert_int_equal(wk_conf_apply_overrides(c, &ov, err, sizeof(err)), -1);
-	assert_string_equal(err,
-	    "--listen: duplicate listen address \"localhost:1\"");
+	assert_string_equal(
+	    err, "--listen: duplicate listen address \"localhost:1\"");
 	ov.n_listens = 0;
 	ov.state_dir = "";
 	assert_int_equal(wk_conf_apply_overrides(c, &ov, err, sizeof(err)), -1);
@@ -1173,50 +1318,52 @@ check_round_trip(const char *text)
 static void
 test_dump(void **state)
 {
-	struct wk_config *c = parse_ok(
-	    "listen localhost:3128\nlisten [0:0::1]:1\n"
-	    "allow ::ffff:10.0.0.0/104\nallow ::1\ndeny 0.0.0.0/0\n"
-	    "allow ::/0\ndeny all\n"
-	    "workers 3\nstate-dir \"my \\\"state\\\" dir\"\nvia w\n"
-	    "timeout connect 1500ms\ntimeout keepalive 120\n"
-	    "timeout tunnel-idle 60m\n"
-	    "limit request-line 1025\nlimit header-bytes 2048k\n"
-	    "log access \"#access.log\"\nlog error /var/log/x\n");
+	struct wk_config *c =
+	    parse_ok("listen localhost:3128\nlisten [0:0::1]:1\n"
+		     "allow ::ffff:10.0.0.0/104\nallow ::1\ndeny 0.0.0.0/0\n"
+		     "allow ::/0\ndeny all\n"
+		     "workers 3\nstate-dir \"my \\\"state\\\" dir\"\nvia w\n"
+		     "timeout connect 1500ms\ntimeout keepalive 120\n"
+		     "timeout tunnel-idle 60m\n"
+		     "limit request-line 1025\nlimit header-bytes 2048k\n"
+		     "log access \"#access.log\"\nlog error /var/log/x\n");
 	char *d = dump(c);
 
 	(void)state;
-	assert_string_equal(d, "listen 127.0.0.1:3128\n"
-			       "listen [::1]:1\n"
-			       "allow 10.0.0.0/8\n"
-			       "allow ::1/128\n"
-			       "deny 0.0.0.0/0\n"
-			       "allow ::/0\n"
-			       "deny all\n"
-			       "workers 3\n"
-			       "state-dir \"my \\\"state\\\" dir\"\n"
-			       "via w\n"
-			       "timeout connect 1500ms\n"
-			       "timeout header-read 30s\n"
-			       "timeout keepalive 2m\n"
-			       "timeout upstream-response 1m\n"
-			       "timeout tunnel-idle 1h\n"
-			       "timeout shutdown 10s\n"
-			       "timeout pool-idle 30s\n"
-			       "limit request-line 1025\n"
-			       "limit header-bytes 2m\n"
-			       "limit header-count 100\n"
-			       "limit connections 10000\n"
-			       "log level notice\n"
-			       "log error /var/log/x\n"
-			       "log access \"#access.log\"\n"
-			       "log access-format text\n");
+	assert_string_equal(d,
+	    "listen 127.0.0.1:3128\n"
+	    "listen [::1]:1\n"
+	    "allow 10.0.0.0/8\n"
+	    "allow ::1/128\n"
+	    "deny 0.0.0.0/0\n"
+	    "allow ::/0\n"
+	    "deny all\n"
+	    "workers 3\n"
+	    "state-dir \"my \\\"state\\\" dir\"\n"
+	    "via w\n"
+	    "timeout connect 1500ms\n"
+	    "timeout header-read 30s\n"
+	    "timeout keepalive 2m\n"
+	    "timeout upstream-response 1m\n"
+	    "timeout tunnel-idle 1h\n"
+	    "timeout shutdown 10s\n"
+	    "timeout pool-idle 30s\n"
+	    "limit request-line 1025\n"
+	    "limit header-bytes 2m\n"
+	    "limit header-count 100\n"
+	    "limit connections 10000\n"
+	    "log level notice\n"
+	    "log error /var/log/x\n"
+	    "log access \"#access.log\"\n"
+	    "log access-format text\n");
 	free(d);
 	wk_conf_unref(c);
 
 	c = wk_conf_defaults();
 	d = dump(c);
-	assert_non_null(strstr(d, "# no allow/deny rules: loopback clients "
-				  "only\n"));
+	assert_non_null(strstr(d,
+	    "# no allow/deny rules: loopback clients "
+	    "only\n"));
 	free(d);
 	wk_conf_unref(c);
 }
@@ -1275,6 +1422,7 @@ main(void)
 		cmocka_unit_test(test_value_errors),
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_blocks),
+		cmocka_unit_test(test_upstreams),
 		cmocka_unit_test(test_all_errors_reported),
 		cmocka_unit_test(test_too_many_errors),
 		cmocka_unit_test(test_lex_tokens),
@@ -1284,12 +1432,13 @@ main(void)
 		cmocka_unit_test(test_include_errors),
 		cmocka_unit_test(test_include_depth),
 		cmocka_unit_test(test_include_disabled),
+		cmocka_unit_test(test_upstream_password_secrecy),
 		cmocka_unit_test(test_overrides),
 		cmocka_unit_test(test_dump),
 		cmocka_unit_test(test_dump_round_trip),
 		cmocka_unit_test(test_suggest),
 	};
 
-	return cmocka_run_group_tests_name("conf", tests, setup_tmpdir,
-	    teardown_tmpdir);
+	return cmocka_run_group_tests_name(
+	    "conf", tests, setup_tmpdir, teardown_tmpdir);
 }
