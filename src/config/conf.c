@@ -1158,6 +1158,9 @@ kw_up_address(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 		    u->name);
 		return -1;
 	}
+	/* an address was given: a bad one is its own error, not also a
+	 * missing one at the end of the block */
+	u->kind = (enum wk_upstream_kind)k;
 	if (s[0] == '[') {
 		const char *rb = strchr(s, ']');
 		if (rb == NULL || rb[1] != ':') {

@@ -575,8 +575,11 @@ test_listen_in_file(void **state)
 	    "wicket.conf:2:8: error: duplicate listen address [::1]:1 "
 	    "(already at wicket.conf:1:8)\n");
 	check_error("listen 127.0.0.1:3128 127.0.0.1:3129\n",
-	    "wicket.conf:1:1: error: directive \"listen\" takes 1 argument, "
-	    "got 2 (usage: listen ADDR:PORT)\n");
+	    "wicket.conf:1:23: error: unknown listen protocol "
+	    "\"127.0.0.1:3129\" (expected auto, http or socks)\n");
+	check_error("listen 127.0.0.1:3128 socks http\n",
+	    "wicket.conf:1:1: error: directive \"listen\" takes 1 to 2 "
+	    "arguments, got 3 (usage: listen ADDR:PORT [auto|http|socks])\n");
 	check_error("listen 127.0.0.1\n",
 	    "wicket.conf:1:8: error: missing port in listen address "
 	    "\"127.0.0.1\" (expected ADDR:PORT)\n");
@@ -801,7 +804,9 @@ test_upstreams(void **state)
 	    "digits, '-', '_' and '.')\n");
 	check_error("upstream a { sock5 127.0.0.1:3 }\n",
 	    "wicket.conf:1:14: error: unknown directive \"sock5\" (did you "
-	    "mean \"socks5\"?)\n");
+	    "mean \"socks5\"?)\n"
+	    "wicket.conf:1:1: error: upstream \"a\" needs an address: http, "
+	    "https, socks4, socks4a or socks5 HOST:PORT\n");
 	check_error("route direct\nroute direct\n",
 	    "wicket.conf:2:1: error: duplicate \"route\" (already set at "
 	    "wicket.conf:1:1)\n");
