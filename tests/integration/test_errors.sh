@@ -166,8 +166,10 @@ wk_is "$out" 502 "http://nonexistent.invalid/: 502 within 3 s"
 wk_like "$(cat "$WK_T/hdns" 2>/dev/null)" 'X-Wicket-Error: dns' "... with X-Wicket-Error: dns"
 label=$(head -c 70 /dev/zero | tr '\0' q)
 out=$(timeout 3 curl -sS --max-time 3 -x "http://127.0.0.1:$WK_PROXY_PORT" \
-    -o /dev/null -w '%{http_code}' "http://$label.example.invalid/" 2>&1)
-wk_is "$out" 502 "a name with a 70-character label: 502 within 3 s"
+    -D "$WK_T/hlabel" -o /dev/null -w '%{http_code}' "http://$label.example.invalid/" 2>&1)
+# not a valid host name at all (IDNA/DNS label limit): refused as a bad request
+wk_is "$out" 400 "a name with a 70-character label: 400 within 3 s"
+wk_like "$(cat "$WK_T/hlabel" 2>/dev/null)" 'X-Wicket-Error: idna' "... with X-Wicket-Error: idna"
 out=$(timeout 3 curl -sS --max-time 3 -x "http://127.0.0.1:$WK_PROXY_PORT" \
     -o /dev/null -w '%{http_code}' "http://nonexistent.invalid:8080/" 2>&1)
 wk_is "$out" 502 "http://nonexistent.invalid:8080/: 502 within 3 s"
