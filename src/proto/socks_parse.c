@@ -72,7 +72,9 @@ socks_parse_addr(const uint8_t *p, size_t len, struct wk_socks_target *t,
 		need = 2 + (size_t)p[1] + 2;
 		if (p[1] == 0)
 			return socks_error(err, WK_SOCKS_E_NAME);
-		if (!socks_name_ok(p + 2, WK_MIN((size_t)p[1], len - 2)))
+		/* refuse a bad byte as soon as it is here */
+		if (len > 2 &&
+		    !socks_name_ok(p + 2, WK_MIN((size_t)p[1], len - 2)))
 			return socks_error(err, WK_SOCKS_E_NAME);
 		if (len < need)
 			return WK_PARSE_NEED_MORE;
