@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <idn2.h>
 
@@ -47,8 +48,8 @@ idna_check_lengths(const char *s, char *err, size_t errlen)
 				return -1;
 			}
 			if (label > 63) {
-				snprintf(err, errlen,
-				    "label longer than 63 bytes");
+				snprintf(
+				    err, errlen, "label longer than 63 bytes");
 				return -1;
 			}
 			label = 0;
@@ -132,10 +133,23 @@ wk_idna_host(const char *in, size_t len, bool percent_decode,
 		/* an A-label given as is must decode to a valid U-label */
 		char *u = NULL;
 
+		/* an A-label given as is must decode to a valid U-label that
+		 * encodes back to the same A-label (UTS #46 4.1, V4-V7) */
+		char *back = NULL;
+
 		rc = idn2_to_unicode_8z8z(buf, &u, 0);
+		if (rc == IDN2_OK)
+			rc = idn2_to_ascii_8z(
+			    u, &back, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+		if (rc == IDN2_OK && strcasecmp(back, buf) != 0)
+			rc = IDN2_INVALID_FLAGS; /* any error code will do */
 		idn2_free(u);
+		idn2_free(back);
 		if (rc != IDN2_OK) {
-			snprintf(err, errlen, "%s", idn2_strerror(rc));
+			snprintf(err, errlen, "invalid A-label: %s",
+			    rc == IDN2_INVALID_FLAGS ?
+				"does not encode back to itself" :
+				idn2_strerror(rc));
 			return -1;
 		}
 		if (idna_check_lengths(buf, err, errlen) < 0)
@@ -143,8 +157,8 @@ wk_idna_host(const char *in, size_t len, bool percent_decode,
 		memcpy(out, buf, n + 1);
 		return 0;
 	}
-	rc = idn2_to_ascii_8z(buf, &mapped,
-	    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+	rc = idn2_to_ascii_8z(
+	    buf, &mapped, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
 	if (rc != IDN2_OK) {
 		snprintf(err, errlen, "%s", idn2_strerror(rc));
 		idn2_free(mapped);
@@ -165,8 +179,8 @@ wk_idna_host(const char *in, size_t len, bool percent_decode,
 }
 
 void
-wk_idna_display(const char *as_sent, size_t len, const char *alabel,
-    char *buf, size_t buflen)
+wk_idna_display(const char *as_sent, size_t len, const char *alabel, char *buf,
+    size_t buflen)
 {
 	char shown[WK_HOST_MAX * 3];
 	size_t n = WK_MIN(len, sizeof(shown) - 1);
