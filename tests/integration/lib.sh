@@ -322,6 +322,7 @@ wk_proxy_start() {
 			    </dev/null >>"$dir/err.log" 2>&1 &
 		else
 			wk_proxy_write_conf "$dir/wicket.conf" "$port" "$dir" "$@"
+			chmod 600 "$dir/wicket.conf" # it may hold a password
 			setsid "$WICKET" run -c "$dir/wicket.conf" \
 			    </dev/null >>"$dir/stdout.log" 2>>"$dir/err.log" &
 		fi
