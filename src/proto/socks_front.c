@@ -113,7 +113,10 @@ socks_fail(struct wk_sess *s, uint8_t rep5, int status, const char *why)
 	wk_log_info("sess %llu: %s %s: %s", (unsigned long long)s->id,
 	    s->req.method, s->req.target, why);
 	x->step = SOCKS_DONE;
-	s->req.reason = why;
+	/* why may be a caller's buffer: keep a copy for the access line */
+	free(s->req.reason_own);
+	s->req.reason_own = wk_strdup(why);
+	s->req.reason = s->req.reason_own;
 	wk_sess_set_state(s, WK_SESS_ST_CLOSING);
 	wk_sess_timer(s, 2000);
 	wk_sess_reading(s, WK_SIDE_CLI, false);

@@ -253,6 +253,7 @@ req_clear(struct wk_req *r)
 	free(r->host);
 	free(r->key);
 	free(r->out_head);
+	free(r->reason_own);
 	free(r->raw_head);
 	free(r->authority);
 	memset(r, 0, sizeof(*r));
@@ -368,10 +369,11 @@ wk_sess_close(struct wk_sess *s, const char *reason)
 {
 	if (s->dead)
 		return;
-	if (s->req.method != NULL)
-		wk_sess_end_request(s, reason);
+	/* reason may point into the request: log it before it is freed */
 	wk_log_debug(
 	    "sess %llu: closed: %s", (unsigned long long)s->id, reason);
+	if (s->req.method != NULL)
+		wk_sess_end_request(s, reason);
 	sess_teardown(s);
 	s->dead = true;
 	if (s->cb_depth == 0)
