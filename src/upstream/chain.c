@@ -572,6 +572,13 @@ chain_next(struct wk_chain *c)
 		    c->w, c->host, c->port, c->timeout_ms, chain_tcp_cb, c);
 		return;
 	}
+	if (c->hop->kind == WK_UPSTREAM_HTTPS) {
+		/* never send a proxy's credentials in clear text to a hop the
+		 * configuration says speaks TLS */
+		chain_hop_failed(c, WK_CONN_ERROR,
+		    "TLS to upstream proxies is not supported yet");
+		return;
+	}
 	if (c->hop->kind == WK_UPSTREAM_SOCKS4 &&
 	    !wk_host_is_ip_literal(c->host)) {
 		struct evutil_addrinfo hints = { .ai_family = AF_INET,

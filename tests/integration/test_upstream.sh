@@ -124,6 +124,14 @@ wk_is "$got" "$sha" "SOCKS5 upstream with user/password"
 wk_log_wait "AUTH bob ok" 5 "$WK_T/fakeauth.log"
 wk_is "$?" 0 "the upstream saw the right credentials"
 
+# an https upstream (TLS to proxies comes later) is skipped, never spoken to in clear
+wk_proxy_start_or_bail "upstream s { https 127.0.0.1:$CLOSED }" "route s direct"
+got=$(curl -sS --max-time 20 -x "http://127.0.0.1:$WK_PROXY_PORT" \
+    "http://127.0.0.1:$O/bytes/100000" | sha256sum | cut -d' ' -f1)
+wk_is "$got" "$sha" "an https upstream is skipped; the next hop (direct) serves"
+wk_log_wait 'upstream s \(https .*TLS to upstream proxies is not supported yet' 5
+wk_is "$?" 0 "... and the log says why"
+
 # every hop down
 wk_proxy_start_or_bail "upstream d1 { socks5 127.0.0.1:$CLOSED }" \
     "upstream d2 { http 127.0.0.1:$CLOSED }" "route d1 d2"
