@@ -125,6 +125,19 @@ http_next_request(struct wk_sess *s)
 		wk_sess_reread(s, WK_SIDE_CLI);
 }
 
+/* The request is over: on to the next one on this connection, or close
+ * once the output is written. */
+static void
+http_finish(struct wk_sess *s, bool keep, const char *reason)
+{
+	if (!keep) {
+		http_close_after_flush(s, reason);
+		return;
+	}
+	wk_sess_end_request(s, reason);
+	http_next_request(s);
+}
+
 /* Sends an error of our own for the current request. keep is honoured only
  * when nothing of the request is left unread. */
 static void http_error(struct wk_sess *s, int status, const char *code,
@@ -151,13 +164,7 @@ http_error(struct wk_sess *s, int status, const char *code, bool keep,
 	    r->method ? r->method : "-", r->target ? r->target : "-", status,
 	    msg);
 	wk_sess_drop_upstream(s, false);
-	if (!keep) {
-		http_close_after_flush(s, code);
-		return;
-	}
-	r->reason = code;
-	wk_sess_end_request(s, code);
-	http_next_request(s);
+	http_finish(s, keep, code);
 }
 
 /* --- the client side --------------------------------------------------- */
@@ -344,12 +351,7 @@ http_local(struct wk_sess *s, const struct wk_http_head *h)
 	r->bytes_out += written;
 	evbuffer_drain(bufferevent_get_input(s->cli), h->head_len);
 	r->body_done = true;
-	if (!keep) {
-		http_close_after_flush(s, "local page");
-		return;
-	}
-	wk_sess_end_request(s, "local page");
-	http_next_request(s);
+	http_finish(s, keep, "local page");
 }
 
 /* Sets up a request from its parsed head. Returns false when an error
@@ -855,12 +857,7 @@ http_response_done(struct wk_sess *s)
 	    evbuffer_get_length(bufferevent_get_input(s->up)) > 0)
 		keep_up = false; /* bytes past the response: not reusable */
 	wk_sess_drop_upstream(s, keep_up);
-	if (!keep_cli) {
-		http_close_after_flush(s, "ok");
-		return;
-	}
-	wk_sess_end_request(s, "ok");
-	http_next_request(s);
+	http_finish(s, keep_cli, "ok");
 }
 
 /* Moves response body bytes from upstream to the client. */
