@@ -166,13 +166,13 @@ int wk_conf_parse_listen(
     const char *s, struct wk_listen *l, char *err, size_t errlen);
 
 /* Finds an upstream by name, or NULL. */
-const struct wk_upstream *wk_conf_upstream(const struct wk_config *c,
-    const char *name);
+const struct wk_upstream *wk_conf_upstream(
+    const struct wk_config *c, const char *name);
 const char *wk_upstream_kind_name(enum wk_upstream_kind k);
 
 /* Finds an upstream by name, or NULL. */
-const struct wk_upstream *wk_conf_upstream(const struct wk_config *c,
-    const char *name);
+const struct wk_upstream *wk_conf_upstream(
+    const struct wk_config *c, const char *name);
 const char *wk_upstream_kind_name(enum wk_upstream_kind k);
 
 /* True when the client address is allowed by the rules. */

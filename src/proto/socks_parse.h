@@ -10,17 +10,17 @@
 
 /* Why a message was refused. */
 enum wk_socks_err {
-	WK_SOCKS_OK = 0,	  /* no error */
-	WK_SOCKS_E_VERSION,	  /* version byte is not the expected one */
-	WK_SOCKS_E_NO_METHODS,	  /* SOCKS5 greeting offers zero methods */
-	WK_SOCKS_E_COMMAND,	  /* unknown command (SOCKS5 reply 0x07) */
-	WK_SOCKS_E_ATYP,	  /* unknown address type (SOCKS5 reply 0x08) */
-	WK_SOCKS_E_NAME,	  /* empty name, NUL or control byte in it */
-	WK_SOCKS_E_TOO_LONG,	  /* SOCKS4 user id or 4a name over 255 bytes */
-	WK_SOCKS_E_RESERVED,	  /* reserved byte is not zero */
-	WK_SOCKS_E_AUTH_VERSION,  /* RFC 1929 version is not 1 */
-	WK_SOCKS_E_EMPTY_USER,	  /* RFC 1929 empty user name */
-	WK_SOCKS_E_REPLY,	  /* (client side) malformed reply */
+	WK_SOCKS_OK = 0,	 /* no error */
+	WK_SOCKS_E_VERSION,	 /* version byte is not the expected one */
+	WK_SOCKS_E_NO_METHODS,	 /* SOCKS5 greeting offers zero methods */
+	WK_SOCKS_E_COMMAND,	 /* unknown command (SOCKS5 reply 0x07) */
+	WK_SOCKS_E_ATYP,	 /* unknown address type (SOCKS5 reply 0x08) */
+	WK_SOCKS_E_NAME,	 /* empty name, NUL or control byte in it */
+	WK_SOCKS_E_TOO_LONG,	 /* SOCKS4 user id or 4a name over 255 bytes */
+	WK_SOCKS_E_RESERVED,	 /* reserved byte is not zero */
+	WK_SOCKS_E_AUTH_VERSION, /* RFC 1929 version is not 1 */
+	WK_SOCKS_E_EMPTY_USER,	 /* RFC 1929 empty user name */
+	WK_SOCKS_E_REPLY,	 /* (client side) malformed reply */
 	WK_SOCKS_E_COUNT
 };
 
@@ -102,8 +102,8 @@ int wk_socks4_parse_request(const uint8_t *buf, size_t len,
     struct wk_socks4_req *r, size_t *used, enum wk_socks_err *err);
 int wk_socks5_parse_greeting(const uint8_t *buf, size_t len,
     struct wk_socks5_greeting *g, size_t *used, enum wk_socks_err *err);
-bool wk_socks5_greeting_offers(const struct wk_socks5_greeting *g,
-    uint8_t method);
+bool wk_socks5_greeting_offers(
+    const struct wk_socks5_greeting *g, uint8_t method);
 int wk_socks5_parse_auth(const uint8_t *buf, size_t len,
     struct wk_socks5_auth *a, size_t *used, enum wk_socks_err *err);
 /* An unknown command is reported as WK_SOCKS_E_COMMAND only once the whole
@@ -111,8 +111,8 @@ int wk_socks5_parse_auth(const uint8_t *buf, size_t len,
 int wk_socks5_parse_request(const uint8_t *buf, size_t len,
     struct wk_socks5_req *r, size_t *used, enum wk_socks_err *err);
 /* A whole datagram: WK_PARSE_DONE or WK_PARSE_ERROR (never NEED_MORE). */
-int wk_socks5_parse_udp(const uint8_t *buf, size_t len,
-    struct wk_socks5_udp *u, enum wk_socks_err *err);
+int wk_socks5_parse_udp(const uint8_t *buf, size_t len, struct wk_socks5_udp *u,
+    enum wk_socks_err *err);
 
 /* --- server side: build replies ---------------------------------------- */
 
@@ -124,11 +124,11 @@ size_t wk_socks5_build_method(uint8_t *out, size_t len, uint8_t method);
 /* VER=1 STATUS (RFC 1929). */
 size_t wk_socks5_build_auth_status(uint8_t *out, size_t len, uint8_t status);
 /* VER=5 REP RSV ATYP BND.ADDR BND.PORT; bound may be NULL (0.0.0.0:0). */
-size_t wk_socks5_build_reply(uint8_t *out, size_t len, uint8_t rep,
-    const struct wk_socks_target *bound);
+size_t wk_socks5_build_reply(
+    uint8_t *out, size_t len, uint8_t rep, const struct wk_socks_target *bound);
 /* The header for a datagram sent back to a UDP ASSOCIATE client. */
-size_t wk_socks5_build_udp_header(uint8_t *out, size_t len,
-    const struct wk_socks_target *from);
+size_t wk_socks5_build_udp_header(
+    uint8_t *out, size_t len, const struct wk_socks_target *from);
 
 /* --- client side: talking to a SOCKS upstream --------------------------- */
 
@@ -140,12 +140,12 @@ int wk_socks4_parse_reply(const uint8_t *buf, size_t len, uint8_t *code,
 size_t wk_socks5_build_greeting(uint8_t *out, size_t len, bool userpass);
 int wk_socks5_parse_method(const uint8_t *buf, size_t len, uint8_t *method,
     size_t *used, enum wk_socks_err *err);
-size_t wk_socks5_build_auth(uint8_t *out, size_t len, const char *user,
-    const char *pass);
-int wk_socks5_parse_auth_status(const uint8_t *buf, size_t len,
-    uint8_t *status, size_t *used, enum wk_socks_err *err);
-size_t wk_socks5_build_request(uint8_t *out, size_t len, uint8_t cmd,
-    const struct wk_socks_target *t);
+size_t wk_socks5_build_auth(
+    uint8_t *out, size_t len, const char *user, const char *pass);
+int wk_socks5_parse_auth_status(const uint8_t *buf, size_t len, uint8_t *status,
+    size_t *used, enum wk_socks_err *err);
+size_t wk_socks5_build_request(
+    uint8_t *out, size_t len, uint8_t cmd, const struct wk_socks_target *t);
 int wk_socks5_parse_reply(const uint8_t *buf, size_t len, uint8_t *rep,
     struct wk_socks_target *bound, size_t *used, enum wk_socks_err *err);
 

@@ -85,8 +85,9 @@ struct wk_req {
 	uint64_t start_us;
 	uint64_t bytes_in, bytes_out;
 	char upstream[WK_HOST_MAX + 64];
-	const char *reason; /* why the request ended: static text, or reason_own */
-	char *reason_own;   /* an owned reason (details of a failure) */
+	const char
+	    *reason; /* why the request ended: static text, or reason_own */
+	char *reason_own; /* an owned reason (details of a failure) */
 };
 
 /* A front-end: the protocol spoken with the client (HTTP, SOCKS). The
