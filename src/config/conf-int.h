@@ -18,6 +18,7 @@
 enum wk_conf_sec {
 	WK_SEC_MAIN = 0, /* top level of the file */
 	WK_SEC_UPSTREAM, /* inside `upstream NAME { ... }` */
+	WK_SEC_ZONE,	 /* inside `zone NAME { ... }` */
 	WK_SEC_COUNT
 };
 
@@ -29,7 +30,28 @@ struct wk_conf_args {
 
 struct conf_seen;
 struct conf_loc;
-struct conf_route_word;
+
+/* A word of a route, kept until every upstream block has been read. */
+struct wk_conf_word {
+	char *text;
+	const char *file; /* owned by the lexer */
+	unsigned line;
+	unsigned col;
+};
+
+/* The words of one route and where the hops go once resolved. */
+enum wk_conf_route_owner {
+	WK_CONF_ROUTE_MAIN = 0, /* `route` */
+	WK_CONF_ROUTE_PAC_FALLBACK, /* `pac-fallback` */
+	WK_CONF_ROUTE_ZONE /* a zone's `route`; .zone says which */
+};
+
+struct wk_conf_route_words {
+	enum wk_conf_route_owner owner;
+	size_t zone; /* WK_CONF_ROUTE_ZONE: index in c->zones */
+	struct wk_conf_word *w;
+	size_t n;
+};
 
 /* State shared by handlers while one file (with includes) is parsed. */
 struct wk_conf_ctx {
@@ -45,8 +67,10 @@ struct wk_conf_ctx {
 	size_t n_seen;
 	struct conf_loc *listen_locs;	/* parallel to c->listens */
 	struct conf_loc *upstream_locs; /* parallel to c->upstreams */
-	struct conf_route_word *route;	/* `route` words, resolved at the end */
-	size_t n_route;
+	/* owned by conf_route.c */
+	struct wk_conf_route_words *routes; /* resolved at the end */
+	size_t n_routes;
+	struct wk_conf_word *zone_locs; /* parallel to c->zones->zones */
 };
 
 /* Handler: returns 0, or -1 with a message in err (no location, no
@@ -89,6 +113,22 @@ int wk_conf_once(struct wk_conf_ctx *ctx, const void *key, const char *what,
  * when none is close enough to suggest. */
 const char *wk_conf_suggest(
     const char *word, const char *const *cands, size_t n);
+
+/* Index of word in names, or -1 with an "unknown" message in err. */
+int wk_conf_pick(const char *what, const char *word, const char *const *names,
+    size_t n, char *err, size_t errlen);
+
+/* For a handler: the error is at argv[arg]. Returns -1. */
+int wk_conf_bad(struct wk_conf_ctx *ctx, size_t arg);
+
+/* conf_route.c: `route`, `pac`, `pac-fallback` and `zone` blocks. */
+extern const struct wk_conf_kw_list wk_conf_route_list;
+extern const struct wk_conf_kw_list wk_conf_zone_list;
+/* After the whole file: route words to hops, zone checks, the zone
+ * index. Errors go to the lexer. Frees the words. */
+void wk_conf_routes_finish(struct wk_conf_ctx *ctx);
+/* Writes the route, zone and pac directives (wk_conf_dump). */
+void wk_conf_routes_dump(const struct wk_config *c, FILE *out);
 
 /* Parser flags. */
 #define WK_CONF_F_NO_INCLUDE 0x1u /* include is an error (fuzzing) */

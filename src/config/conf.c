@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/bug.h"
 #include "core/idna.h"
+#include "zone/zone.h"
 
 #include <sys/stat.h>
 
@@ -34,12 +35,6 @@ struct conf_loc {
 	const char *file; /* owned by the lexer */
 	unsigned line;
 	unsigned col;
-};
-
-/* A word of `route`, kept until every upstream block has been read. */
-struct conf_route_word {
-	char *name;
-	struct conf_loc loc;
 };
 
 struct conf_seen {
@@ -73,6 +68,12 @@ conf_free(struct wk_config *c)
 	}
 	free(c->upstreams);
 	free(c->route.hops);
+	free(c->pac.url);
+	free(c->pac.fallback.hops);
+	if (c->zones != NULL) {
+		wk_zones_clear(c->zones);
+		free(c->zones);
+	}
 	free(c->users_file);
 	free(c->acl);
 	free(c->path);
@@ -99,6 +100,9 @@ conf_new(void)
 	c->timeout.tunnel_idle_ms = 600 * 1000;
 	c->timeout.shutdown_ms = 10 * 1000;
 	c->timeout.pool_idle_ms = 30 * 1000;
+	c->timeout.pac_ms = 2 * 1000;
+	c->timeout.pac_cache_ms = 30 * 1000;
+	c->limit.pac_heap = 32 * 1024 * 1024;
 	c->limit.request_line = 8192;
 	c->limit.header_bytes = 65536;
 	c->limit.header_count = 100;
@@ -252,9 +256,8 @@ conf_unknown(const char *what, const char *word, const char *const *cands,
 		snprintf(err + used, errlen - used, ")");
 }
 
-/* Index of word in names, or -1 with an "unknown" message in err. */
-static int
-conf_pick(const char *what, const char *word, const char *const *names,
+int
+wk_conf_pick(const char *what, const char *word, const char *const *names,
     size_t n, char *err, size_t errlen)
 {
 	size_t i;
@@ -625,8 +628,8 @@ wk_conf_once(struct wk_conf_ctx *ctx, const void *key, const char *what,
 	return 0;
 }
 
-static int
-conf_bad(struct wk_conf_ctx *ctx, size_t arg)
+int
+wk_conf_bad(struct wk_conf_ctx *ctx, size_t arg)
 {
 	ctx->err_arg = arg;
 	return -1;
@@ -639,7 +642,7 @@ kw_include(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	(void)err;
 	(void)errlen;
 	if (wk_lex_include(ctx->lx, &args->argv[1], args->argv[1].text))
-		return conf_bad(ctx, 1); /* reported by the lexer */
+		return wk_conf_bad(ctx, 1); /* reported by the lexer */
 	return 0;
 }
 
@@ -684,15 +687,15 @@ kw_listen(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	size_t i;
 
 	if (wk_conf_parse_listen(t->text, &l, err, errlen))
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	if (args->argc > 2) {
-		int p = conf_pick("listen protocol", args->argv[2].text,
+		int p = wk_conf_pick("listen protocol", args->argv[2].text,
 		    conf_listen_proto_names, WK_LISTEN_PROTO_COUNT, err,
 		    errlen);
 
 		if (p < 0) {
 			free(l.text);
-			return conf_bad(ctx, 2);
+			return wk_conf_bad(ctx, 2);
 		}
 		l.proto = (enum wk_listen_proto)p;
 	}
@@ -706,7 +709,7 @@ kw_listen(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 		    "duplicate listen address %s (already at %s:%u:%u)", text,
 		    loc->file, loc->line, loc->col);
 		free(l.text);
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	}
 	conf_add_listen(c, &l);
 	ctx->listen_locs = wk_realloc(
@@ -742,7 +745,7 @@ kw_acl(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 		return 0;
 	}
 	if (conf_parse_cidr(s, &r, err, errlen))
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	conf_add_rule(ctx->c, &r);
 	return 0;
 }
@@ -762,7 +765,7 @@ kw_workers(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 		snprintf(err, errlen,
 		    "invalid number of workers \"%s\" (1 to %u, or auto)", s,
 		    CONF_MAX_WORKERS);
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	}
 	ctx->c->workers = n;
 	return 0;
@@ -776,7 +779,7 @@ kw_state_dir(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 
 	if (s[0] == '\0') {
 		snprintf(err, errlen, "empty state-dir path");
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	}
 	free(ctx->c->state_dir);
 	ctx->c->state_dir = wk_strdup(s);
@@ -805,7 +808,7 @@ kw_via(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 		    "invalid via name \"%s\" (1 to %u letters, digits or "
 		    "!#$%%&'*+-.^_`|~)",
 		    s, CONF_MAX_VIA);
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	}
 	free(ctx->c->via_name);
 	ctx->c->via_name = wk_strdup(s);
@@ -832,12 +835,14 @@ static const struct conf_timeout conf_timeouts[] = {
 	CONF_T("tunnel-idle", tunnel_idle_ms, 1, 24 * 3600 * 1000),
 	CONF_T("shutdown", shutdown_ms, 0, 3600 * 1000),
 	CONF_T("pool-idle", pool_idle_ms, 1, 24 * 3600 * 1000),
+	CONF_T("pac", pac_ms, 10, 60 * 1000),
+	CONF_T("pac-cache", pac_cache_ms, 0, 24 * 3600 * 1000),
 };
 #undef CONF_T
 
 static const char *const conf_timeout_names[] = { "connect", "header-read",
 	"keepalive", "upstream-response", "tunnel-idle", "shutdown",
-	"pool-idle" };
+	"pool-idle", "pac", "pac-cache" };
 _Static_assert(WK_ARRAY_LEN(conf_timeout_names) == WK_ARRAY_LEN(conf_timeouts),
     "timeout names");
 
@@ -851,10 +856,10 @@ kw_timeout(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	uint64_t ms = 0;
 	int i, rc;
 
-	i = conf_pick("timeout", args->argv[1].text, conf_timeout_names,
+	i = wk_conf_pick("timeout", args->argv[1].text, conf_timeout_names,
 	    WK_ARRAY_LEN(conf_timeout_names), err, errlen);
 	if (i < 0)
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	t = &conf_timeouts[i];
 	snprintf(what, sizeof(what), "timeout %s", t->name);
 	if (wk_conf_once(ctx, t, what, &args->argv[0], err, errlen))
@@ -865,14 +870,14 @@ kw_timeout(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 		    "invalid duration \"%s\" (expected a number with unit ms, "
 		    "s, m or h, e.g. 10s)",
 		    s);
-		return conf_bad(ctx, 2);
+		return wk_conf_bad(ctx, 2);
 	}
 	if (rc == -2 || ms < t->min_ms || ms > t->max_ms) {
 		conf_fmt_duration(t->min_ms, lo, sizeof(lo));
 		conf_fmt_duration(t->max_ms, hi, sizeof(hi));
 		snprintf(err, errlen, "%s \"%s\" out of range (%s to %s)", what,
 		    s, lo, hi);
-		return conf_bad(ctx, 2);
+		return wk_conf_bad(ctx, 2);
 	}
 	*(unsigned *)(void *)((char *)ctx->c + t->off) = (unsigned)ms;
 	return 0;
@@ -895,11 +900,12 @@ static const struct conf_limit conf_limits[] = {
 	CONF_L("header-bytes", header_bytes, 1024, 16 * 1024 * 1024),
 	CONF_L("header-count", header_count, 1, 10000),
 	CONF_L("connections", connections, 1, 1024 * 1024),
+	CONF_L("pac-heap", pac_heap, 1024 * 1024, 1024 * 1024 * 1024),
 };
 #undef CONF_L
 
 static const char *const conf_limit_names[] = { "request-line", "header-bytes",
-	"header-count", "connections" };
+	"header-count", "connections", "pac-heap" };
 _Static_assert(
     WK_ARRAY_LEN(conf_limit_names) == WK_ARRAY_LEN(conf_limits), "limit names");
 
@@ -913,10 +919,10 @@ kw_limit(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	uint64_t v = 0;
 	int i, rc;
 
-	i = conf_pick("limit", args->argv[1].text, conf_limit_names,
+	i = wk_conf_pick("limit", args->argv[1].text, conf_limit_names,
 	    WK_ARRAY_LEN(conf_limit_names), err, errlen);
 	if (i < 0)
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	l = &conf_limits[i];
 	snprintf(what, sizeof(what), "limit %s", l->name);
 	if (wk_conf_once(ctx, l, what, &args->argv[0], err, errlen))
@@ -927,14 +933,14 @@ kw_limit(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 		    "invalid number \"%s\" (expected digits with an optional k "
 		    "or m suffix, e.g. 8k)",
 		    s);
-		return conf_bad(ctx, 2);
+		return wk_conf_bad(ctx, 2);
 	}
 	if (rc == -2 || v < l->min || v > l->max) {
 		conf_fmt_size(l->min, lo, sizeof(lo));
 		conf_fmt_size(l->max, hi, sizeof(hi));
 		snprintf(err, errlen, "%s \"%s\" out of range (%s to %s)", what,
 		    s, lo, hi);
-		return conf_bad(ctx, 2);
+		return wk_conf_bad(ctx, 2);
 	}
 	*(size_t *)(void *)((char *)ctx->c + l->off) = (size_t)v;
 	return 0;
@@ -965,27 +971,27 @@ kw_log(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	char what[64];
 	int i, v;
 
-	i = conf_pick("log setting", args->argv[1].text, conf_log_names,
+	i = wk_conf_pick("log setting", args->argv[1].text, conf_log_names,
 	    CONF_LOG_COUNT, err, errlen);
 	if (i < 0)
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	snprintf(what, sizeof(what), "log %s", conf_log_names[i]);
 	if (wk_conf_once(
 		ctx, &conf_log_names[i], what, &args->argv[0], err, errlen))
 		return -1;
 	switch ((enum conf_log_what)i) {
 	case CONF_LOG_LEVEL:
-		v = conf_pick("log level", s, log_level_names,
+		v = wk_conf_pick("log level", s, log_level_names,
 		    WK_LOG_LEVEL_COUNT, err, errlen);
 		if (v < 0)
-			return conf_bad(ctx, 2);
+			return wk_conf_bad(ctx, 2);
 		c->log.level = (enum wk_log_level)v;
 		return 0;
 	case CONF_LOG_FORMAT:
-		v = conf_pick("access log format", s, access_format_names,
+		v = wk_conf_pick("access log format", s, access_format_names,
 		    WK_ACCESS_FORMAT_COUNT, err, errlen);
 		if (v < 0)
-			return conf_bad(ctx, 2);
+			return wk_conf_bad(ctx, 2);
 		c->log.access_format = (enum wk_access_format)v;
 		return 0;
 	case CONF_LOG_ERROR:
@@ -995,7 +1001,7 @@ kw_log(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	}
 	if (s[0] == '\0') {
 		snprintf(err, errlen, "empty log path");
-		return conf_bad(ctx, 2);
+		return wk_conf_bad(ctx, 2);
 	}
 	if (i == CONF_LOG_ERROR) {
 		free(c->log.error_target);
@@ -1023,26 +1029,6 @@ kw_users(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	else
 		ctx->c->users_file = wk_asprintf(
 		    "%.*s/%s", (int)(slash - t->file), t->file, t->text);
-	return 0;
-}
-
-/* route HOP...: names are checked once every upstream block is known. */
-static int
-kw_route(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
-    size_t errlen)
-{
-	(void)err, (void)errlen;
-	for (size_t i = 1; i < args->argc; i++) {
-		struct conf_route_word *w;
-
-		ctx->route = wk_realloc(
-		    ctx->route, (ctx->n_route + 1) * sizeof(*ctx->route));
-		w = &ctx->route[ctx->n_route++];
-		w->name = wk_strdup(args->argv[i].text);
-		w->loc.file = args->argv[i].file;
-		w->loc.line = args->argv[i].line;
-		w->loc.col = args->argv[i].col;
-	}
 	return 0;
 }
 
@@ -1075,13 +1061,13 @@ kw_upstream(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 			    "invalid upstream name \"%s\" (letters, digits, "
 			    "'-', '_' and '.')",
 			    name);
-			return conf_bad(ctx, 1);
+			return wk_conf_bad(ctx, 1);
 		}
 	if (strcmp(name, "direct") == 0) {
 		snprintf(err, errlen,
 		    "\"direct\" is reserved (it means no "
 		    "upstream in a route)");
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	}
 	if (dup != NULL) {
 		const struct conf_loc *l =
@@ -1089,7 +1075,7 @@ kw_upstream(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 		snprintf(err, errlen,
 		    "duplicate upstream \"%s\" (already at %s:%u:%u)", name,
 		    l->file, l->line, l->col);
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	}
 	c->upstreams = wk_realloc(
 	    c->upstreams, (c->n_upstreams + 1) * sizeof(*c->upstreams));
@@ -1148,7 +1134,7 @@ kw_up_address(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 	unsigned port;
 	int k;
 
-	k = conf_pick("upstream kind", args->argv[0].text, conf_upstream_kinds,
+	k = wk_conf_pick("upstream kind", args->argv[0].text, conf_upstream_kinds,
 	    WK_UPSTREAM_KIND_COUNT, err, errlen);
 	if (k < 0 || u == NULL)
 		return -1;
@@ -1166,7 +1152,7 @@ kw_up_address(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 		if (rb == NULL || rb[1] != ':') {
 			snprintf(
 			    err, errlen, "expected [IPv6]:PORT, got \"%s\"", s);
-			return conf_bad(ctx, 1);
+			return wk_conf_bad(ctx, 1);
 		}
 		hs = s + 1;
 		hl = (size_t)(rb - hs);
@@ -1176,19 +1162,19 @@ kw_up_address(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 		if (colon == NULL || colon == s) {
 			snprintf(
 			    err, errlen, "expected HOST:PORT, got \"%s\"", s);
-			return conf_bad(ctx, 1);
+			return wk_conf_bad(ctx, 1);
 		}
 		hl = (size_t)(colon - s);
 	}
 	if (conf_parse_small(colon + 1, 65535, &port) != 0 || port == 0) {
 		snprintf(
 		    err, errlen, "invalid port \"%s\" (1 to 65535)", colon + 1);
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	}
 	if (wk_idna_host(hs, hl, false, host, why, sizeof(why)) < 0) {
 		snprintf(
 		    err, errlen, "invalid host \"%.*s\": %s", (int)hl, hs, why);
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	}
 	u->kind = (enum wk_upstream_kind)k;
 	u->host = wk_strdup(host);
@@ -1226,10 +1212,10 @@ kw_up_credential(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 	if (strlen(v) > 255) {
 		snprintf(err, errlen, "%s longer than 255 bytes",
 		    is_pass ? "password" : "user");
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	}
 	if (is_pass && conf_check_secrecy(args->argv[1].file, err, errlen))
-		return conf_bad(ctx, 1);
+		return wk_conf_bad(ctx, 1);
 	dst = is_pass ? &u->password : &u->user;
 	if (*dst != NULL) {
 		snprintf(err, errlen, "duplicate \"%s\" in upstream \"%s\"",
@@ -1238,40 +1224,6 @@ kw_up_credential(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 	}
 	*dst = wk_strdup(v);
 	return 0;
-}
-
-/* Turns the `route` words into hops; errors at the words. */
-static void
-conf_resolve_route(struct wk_conf_ctx *ctx)
-{
-	struct wk_config *c = ctx->c;
-
-	if (ctx->n_route == 0)
-		return;
-	c->route.hops = wk_calloc(ctx->n_route, sizeof(*c->route.hops));
-	c->route.n_hops = ctx->n_route;
-	for (size_t i = 0; i < ctx->n_route; i++) {
-		struct conf_route_word *w = &ctx->route[i];
-
-		if (strcmp(w->name, "direct") == 0)
-			continue;
-		c->route.hops[i] = wk_conf_upstream(c, w->name);
-		if (c->route.hops[i] == NULL) {
-			const char *cands[64];
-			size_t n = 0;
-			const char *near;
-
-			for (size_t j = 0; j < c->n_upstreams && n < 63; j++)
-				cands[n++] = c->upstreams[j].name;
-			cands[n++] = "direct";
-			near = wk_conf_suggest(w->name, cands, n);
-			wk_lex_error(ctx->lx, w->loc.file, w->loc.line,
-			    w->loc.col,
-			    "unknown upstream \"%s\" in route%s%s%s", w->name,
-			    near ? " (did you mean \"" : "", near ? near : "",
-			    near ? "\"?)" : "");
-		}
-	}
 }
 
 static const struct wk_conf_kw conf_upstream_kws[] = {
@@ -1333,13 +1285,6 @@ static const struct wk_conf_kw conf_main_kws[] = {
 	    .usage = "upstream NAME",
 	    .body = WK_SEC_UPSTREAM,
 	    .end = conf_upstream_end },
-	{ .section = WK_SEC_MAIN,
-	    .name = "route",
-	    .handler = kw_route,
-	    .min_args = 1,
-	    .max_args = 16,
-	    .flags = WK_KW_ONCE,
-	    .usage = "route direct|UPSTREAM ..." },
 	{ .section = WK_SEC_MAIN,
 	    .name = "users",
 	    .handler = kw_users,
@@ -1420,6 +1365,8 @@ static const struct wk_conf_kw_list conf_main_list = { conf_main_kws,
 static const struct wk_conf_kw_list *const conf_kw_lists[] = {
 	&conf_main_list,
 	&conf_upstream_list,
+	&wk_conf_route_list,
+	&wk_conf_zone_list,
 };
 
 /* ------------------------------------------------------------------ */
@@ -1652,10 +1599,7 @@ conf_parse(struct wk_lex *lx, const char *name,
 	ctx.c = c;
 	ctx.lx = lx;
 	conf_parse_body(&ctx, WK_SEC_MAIN, 0);
-	conf_resolve_route(&ctx);
-	for (size_t i = 0; i < ctx.n_route; i++)
-		free(ctx.route[i].name);
-	free(ctx.route);
+	wk_conf_routes_finish(&ctx);
 	free(ctx.seen);
 	free(ctx.listen_locs);
 	free(ctx.upstream_locs);
@@ -1829,14 +1773,7 @@ wk_conf_dump(const struct wk_config *c, FILE *out)
 		}
 		fputs("}\n", out);
 	}
-	if (c->route.n_hops > 0) {
-		fputs("route", out);
-		for (i = 0; i < c->route.n_hops; i++)
-			fprintf(out, " %s",
-			    c->route.hops[i] ? c->route.hops[i]->name :
-					       "direct");
-		fputc('\n', out);
-	}
+	wk_conf_routes_dump(c, out);
 	if (c->users_file != NULL) {
 		fputs("users ", out);
 		conf_put_word(out, c->users_file);

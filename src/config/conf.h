@@ -50,6 +50,8 @@ struct wk_upstream {
 struct wk_route {
 	const struct wk_upstream **hops; /* into wk_config.upstreams */
 	size_t n_hops;
+	bool pac; /* `route pac`: the PAC script gives the hops; hops is
+		     empty */
 };
 
 /* One client access rule: allow|deny CIDR. First match wins. */
@@ -75,6 +77,8 @@ enum wk_access_format {
 	WK_ACCESS_FORMAT_COUNT
 };
 
+struct wk_zones;
+
 struct wk_config {
 	int refcnt; /* atomic; see wk_conf_ref/unref */
 	char *path; /* file it came from, NULL for built-in defaults */
@@ -90,7 +94,16 @@ struct wk_config {
 
 	struct wk_upstream *upstreams; /* `upstream` blocks, in file order */
 	size_t n_upstreams;
-	struct wk_route route; /* `route direct|NAME...`; default: direct */
+	struct wk_route route; /* `route direct|NAME...|pac`; default: direct */
+	struct wk_zones *zones; /* `zone` blocks; never NULL once parsed */
+
+	struct {
+		char *url; /* `pac URL`: file:// or http://; NULL: none */
+		/* `pac-fallback`: when the script fails; none: the request
+		 * fails (never a silent DIRECT) */
+		bool has_fallback;
+		struct wk_route fallback;
+	} pac;
 	char *users_file;      /* `users FILE`: SOCKS5 user/password needed */
 
 	unsigned workers; /* 0: one per online CPU */
@@ -111,6 +124,8 @@ struct wk_config {
 		unsigned shutdown_ms;  /* SIGTERM drain bound (default 10 s) */
 		unsigned pool_idle_ms; /* idle pooled upstream connection
 					  (default 30 s) */
+		unsigned pac_ms;       /* one PAC evaluation (default 2 s) */
+		unsigned pac_cache_ms; /* a PAC answer is reused (30 s) */
 	} timeout;
 
 	struct {
@@ -120,6 +135,7 @@ struct wk_config {
 		size_t header_count; /* fields (default 100) -> 431 */
 		size_t
 		    connections; /* open client connections (default 10000) */
+		size_t pac_heap; /* PAC script heap (default 32 MiB) */
 	} limit;
 
 	struct {
@@ -164,11 +180,6 @@ void wk_conf_dump(const struct wk_config *c, FILE *out);
  * numeric) into l. Returns 0 or -1 with err. */
 int wk_conf_parse_listen(
     const char *s, struct wk_listen *l, char *err, size_t errlen);
-
-/* Finds an upstream by name, or NULL. */
-const struct wk_upstream *wk_conf_upstream(
-    const struct wk_config *c, const char *name);
-const char *wk_upstream_kind_name(enum wk_upstream_kind k);
 
 /* Finds an upstream by name, or NULL. */
 const struct wk_upstream *wk_conf_upstream(

@@ -611,8 +611,8 @@ test_unknown_directive(void **state)
 	    "mean \"state-dir\"?)\n");
 	check_error("frobnicate yes\n",
 	    "wicket.conf:1:1: error: unknown directive \"frobnicate\"\n");
-	check_error("zone intranet {\n  listen 1.2.3.4:5\n}\nworkers 2\n",
-	    "wicket.conf:1:1: error: unknown directive \"zone\"\n");
+	check_error("cache intranet {\n  listen 1.2.3.4:5\n}\nworkers 2\n",
+	    "wicket.conf:1:1: error: unknown directive \"cache\"\n");
 }
 
 static void
@@ -625,7 +625,7 @@ test_sub_keywords(void **state)
 	check_error("timeout idle 10s\n",
 	    "wicket.conf:1:9: error: unknown timeout \"idle\" (expected "
 	    "connect, header-read, keepalive, upstream-response, tunnel-idle, "
-	    "shutdown or pool-idle)\n");
+	    "shutdown, pool-idle, pac or pac-cache)\n");
 	check_error("limit header-byte 8k\n",
 	    "wicket.conf:1:7: error: unknown limit \"header-byte\" (did you "
 	    "mean \"header-bytes\"?)\n");
@@ -717,10 +717,10 @@ test_blocks(void **state)
 	    "wicket.conf:2:5: error: unterminated block: \"{\" has no "
 	    "matching \"}\"\n");
 	/* The body of an unknown block is skipped, nested blocks too. */
-	check_error("zone p { a { b; c } d }; workers 2; workers 3\n",
-	    "wicket.conf:1:1: error: unknown directive \"zone\"\n"
-	    "wicket.conf:1:37: error: duplicate \"workers\" (already set at "
-	    "wicket.conf:1:26)\n");
+	check_error("cache p { a { b; c } d }; workers 2; workers 3\n",
+	    "wicket.conf:1:1: error: unknown directive \"cache\"\n"
+	    "wicket.conf:1:38: error: duplicate \"workers\" (already set at "
+	    "wicket.conf:1:27)\n");
 }
 
 static void
@@ -1353,10 +1353,13 @@ test_dump(void **state)
 	    "timeout tunnel-idle 1h\n"
 	    "timeout shutdown 10s\n"
 	    "timeout pool-idle 30s\n"
+	    "timeout pac 2s\n"
+	    "timeout pac-cache 30s\n"
 	    "limit request-line 1025\n"
 	    "limit header-bytes 2m\n"
 	    "limit header-count 100\n"
 	    "limit connections 10000\n"
+	    "limit pac-heap 32m\n"
 	    "log level notice\n"
 	    "log error /var/log/x\n"
 	    "log access \"#access.log\"\n"
