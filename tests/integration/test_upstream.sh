@@ -1,7 +1,8 @@
 #!/bin/bash
 # test_upstream.sh: routes through upstream proxies: microsocks (SOCKS5),
-# tinyproxy (HTTP), a second wicket, a fake SOCKS4/4a/5 server that logs
-# what it is asked (names must arrive unresolved), failover, all hops down.
+# Debian's dante (SOCKS5, SOCKS4, user/password), tinyproxy (HTTP), a second
+# wicket, a fake SOCKS4/4a/5 server that logs what it is asked (names must
+# arrive unresolved), failover, all hops down.
 . "$(dirname "$0")/lib.sh"
 wk_require_wicket
 
@@ -23,7 +24,18 @@ start_fake fake
 start_fake fakeauth --user bob --password pw
 F=$(cat "$WK_T/fake.port")
 FA=$(cat "$WK_T/fakeauth.port")
-CLOSED=$(wk_free_port)
+# a port where connections are refused: held bound (never listening) for the
+# whole test, so no server started later (wicket, dante) can be given it
+setsid "$WK_PY" -c 'import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(3600)' "$WK_T/closed.port" </dev/null >/dev/null 2>&1 &
+WK_PIDS="$WK_PIDS $!"
+wk_retry 15 test -s "$WK_T/closed.port" || { echo "Bail out! closed port"; exit 99; }
+CLOSED=$(cat "$WK_T/closed.port")
 
 # three ways through a route: plain HTTP, CONNECT, a SOCKS5 client
 check_route() {
@@ -56,6 +68,173 @@ if command -v microsocks >/dev/null; then
 	wk_is "$?" 0 "failover: the log names the hop that failed"
 else
 	for i in 1 2 3 4 5 6 7 8; do wk_skip "microsocks chains" "microsocks not installed"; done
+fi
+
+# Debian's dante (danted): SOCKS5 and SOCKS4 upstream, failover, and with
+# `socksmethod: username` (system users only: a throwaway one, root only).
+DANTED=
+for d in /usr/sbin/danted "$(command -v danted 2>/dev/null)"; do
+	[ -n "$d" ] && [ -x "$d" ] && { DANTED=$d; break; }
+done
+
+# start_dante NAME SOCKSMETHOD: danted on a free port, its log in
+# $WK_T/NAME.log; sets DANTE_PORT DANTE_PID (1 if it does not listen).
+start_dante() {
+	local name=$1 method=$2 try port pid i
+	DANTE_PORT=
+	DANTE_PID=
+	for try in 1 2 3; do
+		port=$(wk_free_port)
+		{
+			echo "logoutput: $WK_T/$name.log"
+			echo "internal: 127.0.0.1 port = $port"
+			echo "external: 127.0.0.1"
+			echo "clientmethod: none"
+			echo "socksmethod: $method"
+			if [ "$(id -u)" = 0 ]; then
+				echo "user.privileged: root"
+				echo "user.unprivileged: nobody"
+			fi
+			echo "client pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect disconnect error }"
+			echo "socks pass { from: 127.0.0.0/8 to: 0.0.0.0/0 log: connect disconnect error }"
+		} >"$WK_T/$name.conf"
+		: >"$WK_T/$name.log"
+		setsid "$DANTED" -f "$WK_T/$name.conf" -N 1 -p "$WK_T/$name.pid" \
+		    </dev/null >>"$WK_T/$name.out" 2>&1 &
+		pid=$!
+		WK_PIDS="$WK_PIDS $pid"
+		i=0
+		while [ $i -lt 100 ] && wk_alive $pid; do
+			wk_port_open "$port" 2>/dev/null && break
+			sleep 0.1
+			i=$((i + 1))
+		done
+		if wk_alive $pid && [ $i -lt 100 ]; then
+			DANTE_PORT=$port
+			DANTE_PID=$pid
+			return 0
+		fi
+		kill -KILL -- "-$pid" 2>/dev/null
+		wait $pid 2>/dev/null
+		grep -qiE 'in use|bind' "$WK_T/$name.out" "$WK_T/$name.log" || break
+	done
+	wk_diag "danted ($name) did not listen:"
+	cat "$WK_T/$name.out" "$WK_T/$name.log" | tail -n 20 | sed 's/^/#   /'
+	return 1
+}
+
+# dante_connects NAME [N]: how many connections dante NAME logged to the
+# origin (after waiting up to 5 s for N of them)
+dante_connects() {
+	local re="pass\\([0-9]+\\): tcp/connect \\[: .* 127\\.0\\.0\\.1\\.$O\$" i=0
+	while [ $i -lt 50 ] && [ "$(grep -Ec "$re" "$WK_T/$1.log")" -lt "${2:-0}" ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -Ec "$re" "$WK_T/$1.log"
+}
+
+port_closed() {
+	! wk_port_open "$1" 2>/dev/null
+}
+
+if [ -z "$DANTED" ]; then
+	for i in $(seq 1 24); do wk_skip "dante chains" "dante-server (danted) not installed"; done
+elif ! start_dante dante none; then
+	wk_fail "danted (socksmethod none) listens on 127.0.0.1"
+	for i in $(seq 2 24); do wk_skip "dante chains" "danted did not start"; done
+else
+	wk_pass "danted (socksmethod none) listens on 127.0.0.1"
+	DP=$DANTE_PORT
+	DPID=$DANTE_PID
+	wk_proxy_start_or_bail "upstream d5 { socks5 127.0.0.1:$DP }" "route d5"
+	D5_PORT=$WK_PROXY_PORT
+	check_route "wicket -> dante (SOCKS5)"
+	wk_log_wait 'GET http://127\.0\.0\.1:[0-9]+/bytes/100000 200 .* socks5:d5 ' 5 "$WK_ACCESS"
+	wk_is "$?" 0 "the access log names the hop (socks5:d5)"
+	n=$(dante_connects dante 3)
+	wk_is "$n" 3 "dante's log shows its 3 connections to the origin"
+
+	# SOCKS4: dante serves SOCKS4 with an address (it has no SOCKS4a names,
+	# so socks4a is tried with an address literal only)
+	wk_proxy_start_or_bail "upstream d4 { socks4 127.0.0.1:$DP }" "route d4"
+	got=$(curl -sS --max-time 20 -x "http://127.0.0.1:$WK_PROXY_PORT" \
+	    "http://localhost:$O/bytes/100000" | sha256sum | cut -d' ' -f1)
+	wk_is "$got" "$sha" "wicket -> dante (SOCKS4, name resolved by wicket): body intact"
+	got=$(curl -sS --max-time 20 --socks5-hostname "127.0.0.1:$WK_PROXY_PORT" \
+	    "http://127.0.0.1:$O/bytes/100000" | sha256sum | cut -d' ' -f1)
+	wk_is "$got" "$sha" "wicket -> dante (SOCKS4): SOCKS5 client"
+	wk_log_wait 'GET http://localhost:[0-9]+/bytes/100000 200 .* socks4:d4 ' 5 "$WK_ACCESS"
+	wk_is "$?" 0 "the access log names the hop (socks4:d4)"
+	wk_proxy_start_or_bail "upstream d4a { socks4a 127.0.0.1:$DP }" "route d4a"
+	got=$(curl -sS --max-time 20 -x "http://127.0.0.1:$WK_PROXY_PORT" \
+	    "http://127.0.0.1:$O/bytes/100000" | sha256sum | cut -d' ' -f1)
+	wk_is "$got" "$sha" "wicket -> dante (socks4a, address literal): body intact"
+	n=$(dante_connects dante 6)
+	wk_is "$n" 6 "dante's log shows the 3 SOCKS4 connections too"
+
+	# failover: a dead hop first, then dante
+	wk_proxy_start_or_bail "upstream down { socks5 127.0.0.1:$CLOSED }" \
+	    "upstream d5 { socks5 127.0.0.1:$DP }" "route down d5"
+	check_route "failover: down -> dante"
+	wk_log_wait 'upstream down \(socks5 127\.0\.0\.1:[0-9]+\): connection refused' 5
+	wk_is "$?" 0 "failover: the log names the hop that failed"
+	n=$(dante_connects dante 9)
+	wk_is "$n" 9 "failover: dante carried the 3 requests"
+
+	# user/password: dante checks system users, so a throwaway one (root only)
+	DU=wkdante$$
+	DPW=pw-$$-$RANDOM
+	DU_MADE=
+	if [ "$(id -u)" = 0 ] && command -v useradd >/dev/null &&
+	    command -v userdel >/dev/null && command -v chpasswd >/dev/null &&
+	    ! getent passwd "$DU" >/dev/null &&
+	    useradd -r -M -N -d /nonexistent -s /usr/sbin/nologin "$DU" >/dev/null 2>&1
+	then
+		DU_MADE=1
+		trap 'userdel "$DU" >/dev/null 2>&1; wk_cleanup' EXIT
+		echo "$DU:$DPW" | chpasswd
+	fi
+	if [ -n "$DU_MADE" ] && start_dante dauth username; then
+		wk_proxy_start_or_bail \
+		    "upstream da { socks5 127.0.0.1:$DANTE_PORT; user $DU; password $DPW }" \
+		    "route da"
+		got=$(curl -sS --max-time 20 -x "http://127.0.0.1:$WK_PROXY_PORT" \
+		    "http://127.0.0.1:$O/bytes/100000" | sha256sum | cut -d' ' -f1)
+		wk_is "$got" "$sha" "wicket -> dante (SOCKS5 user/password): body intact"
+		wk_log_wait "tcp/connect \\[: username%$DU@127\\.0\\.0\\.1\\." 5 "$WK_T/dauth.log"
+		wk_is "$?" 0 "dante's log shows the connection as user $DU"
+		wk_proxy_start_or_bail \
+		    "upstream da { socks5 127.0.0.1:$DANTE_PORT; user $DU; password wrong }" \
+		    "route da"
+		out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$WK_PROXY_PORT" -D - \
+		    "http://127.0.0.1:$O/bytes/10" 2>&1)
+		wk_like "$out" 'HTTP/1.1 502' "dante, wrong password: 502"
+		wk_like "$out" 'upstream da \(socks5 127\.0\.0\.1:[0-9]+\): user/password refused' \
+		    "... the body says the upstream refused the user/password"
+		wk_log_wait "password authentication failed for user \"$DU\"" 5 "$WK_T/dauth.log"
+		wk_is "$?" 0 "... and dante's log says why"
+	else
+		why="needs root and useradd to make a system user for dante"
+		[ -n "$DU_MADE" ] && why="danted (socksmethod username) did not start"
+		for i in 1 2 3 4 5; do wk_skip "dante with user/password" "$why"; done
+	fi
+	if [ -n "$DU_MADE" ]; then
+		userdel "$DU" >/dev/null 2>&1
+		getent passwd "$DU" >/dev/null
+		wk_is "$?" 2 "the throwaway user $DU is gone"
+		trap wk_cleanup EXIT
+	fi
+
+	# dante really carried it: without dante the d5 route fails
+	kill -TERM -- "-$DPID" 2>/dev/null
+	wk_wait_exit "$DPID" 10
+	wk_retry 5 port_closed "$DP"
+	out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$D5_PORT" -D - \
+	    "http://127.0.0.1:$O/bytes/10" 2>&1)
+	wk_like "$out" 'HTTP/1.1 502' "dante stopped: the d5 route gives 502"
+	wk_like "$out" 'upstream d5 \(socks5 127\.0\.0\.1:[0-9]+\): connection refused' \
+	    "... naming the upstream d5"
 fi
 
 if command -v tinyproxy >/dev/null; then
