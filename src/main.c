@@ -16,11 +16,13 @@
 
 #include <event2/event.h>
 
+#include "admin/cli.h"
 #include "config/conf.h"
 #include "core/alloc.h"
 #include "worker/worker.h"
 #include "listen/listener.h"
 #include "log/log.h"
+#include "pac/pac.h"
 #include "sess/users.h"
 
 #define WK_MAX_WORKERS 256
@@ -43,6 +45,7 @@ usage(FILE *f)
 	    "[--state-dir DIR]\n"
 	    "       wicket check-config [--dump] [-c] FILE\n"
 	    "       wicket passwd [-f FILE] USER\n"
+	    "       wicket zone [-c FILE] URL|HOST[:PORT]\n"
 	    "       wicket --help | --version\n"
 	    "\n"
 	    "  run           start the proxy in the foreground (defaults: "
@@ -51,6 +54,7 @@ usage(FILE *f)
 	    "(--dump prints it normalised)\n"
 	    "  passwd        add or change a SOCKS5 user in a users file "
 	    "(default STATE_DIR/users)\n"
+	    "  zone          which zone, rule and route a destination gets\n"
 	    "\n"
 	    "See wicket(1) and wicket.conf(5).\n");
 }
@@ -172,6 +176,7 @@ do_reload(void)
 	wk_ctx_set_conf(&g_ctx, c);
 	for (unsigned i = 0; i < g_ctx.n_workers; i++)
 		wk_worker_command(g_ctx.workers[i], WK_WORKER_CMD_CONF);
+	wk_pac_service_reload();
 	wk_log_notice("configuration reloaded");
 }
 
@@ -286,6 +291,10 @@ cmd_run(void)
 			wk_log_err("cannot start worker threads");
 			abort();
 		}
+	if (wk_pac_service_start(&g_ctx, "/proc/self/exe") < 0) {
+		wk_log_err("cannot start the PAC service");
+		abort();
+	}
 	for (size_t j = 0; j < c->n_listens; j++)
 		wk_log_notice("listening on %s", c->listens[j].text);
 	wk_log_notice("ready (%u workers)", g_ctx.n_workers);
@@ -322,6 +331,7 @@ cmd_run(void)
 		join_workers(&deadline);
 		/* no helper thread may post to a worker after this */
 		wk_users_shutdown();
+		wk_pac_service_stop();
 	}
 	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);
@@ -520,6 +530,43 @@ parse_run(int argc, char **argv)
 	return -1;
 }
 
+/* wicket zone [-c FILE] URL|HOST[:PORT] */
+static int
+cmd_zone(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wk_config *c;
+	int o, rc;
+
+	while ((o = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			g_run.config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind + 1 != argc) {
+		usage(stderr);
+		return 2;
+	}
+	c = load_config(stderr);
+	if (c == NULL)
+		return 1;
+	rc = wk_cli_zone(c, argv[optind], stdout, stderr);
+	wk_conf_unref(c);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -552,6 +599,8 @@ main(int argc, char **argv)
 		return cmd_check_config(argc - 1, argv + 1);
 	if (strcmp(cmd, "passwd") == 0)
 		return cmd_passwd(argc - 1, argv + 1);
+	if (strcmp(cmd, "zone") == 0)
+		return cmd_zone(argc - 1, argv + 1);
 	fprintf(stderr, "wicket: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -132,6 +132,8 @@ wk_conf_defaults(void)
 	WK_BUG_ON(wk_conf_parse_listen(
 		      CONF_DEFAULT_LISTEN, &l, err, sizeof(err)) != 0);
 	conf_add_listen(c, &l);
+	c->zones = wk_calloc(1, sizeof(*c->zones));
+	wk_zones_finish(c->zones);
 	return c;
 }
 

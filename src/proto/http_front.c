@@ -32,6 +32,7 @@
 #include "sess/errpage.h"
 #include "sess/relay.h"
 #include "sess/session.h"
+#include "sess/target.h"
 #include "upstream/chain.h"
 #include "upstream/connector.h"
 #include "upstream/pool.h"
@@ -412,13 +413,15 @@ http_map_host(struct wk_sess *s, const struct wk_http_head *h)
 	return true;
 }
 
+/* Could a request go to an HTTP upstream (in absolute form)? */
 static bool
-http_route_has_http_hop(const struct wk_route *route)
+http_may_use_http_hop(const struct wk_config *c)
 {
-	for (size_t i = 0; i < route->n_hops; i++)
-		if (route->hops[i] != NULL &&
-		    (route->hops[i]->kind == WK_UPSTREAM_HTTP ||
-			route->hops[i]->kind == WK_UPSTREAM_HTTPS))
+	if (c->pac.url != NULL)
+		return true;
+	for (size_t i = 0; i < c->n_upstreams; i++)
+		if (c->upstreams[i].kind == WK_UPSTREAM_HTTP ||
+		    c->upstreams[i].kind == WK_UPSTREAM_HTTPS)
 			return true;
 	return false;
 }
@@ -452,6 +455,74 @@ http_build_head(struct wk_sess *s, const struct wk_http_head *h,
 	evbuffer_free(tmp);
 	if (hop != NULL)
 		explicit_bzero(auth, sizeof(auth));
+}
+
+static void
+http_target_cb(struct wk_target_result *res, void *arg)
+{
+	struct wk_sess *s = arg;
+	struct wk_req *r = &s->req;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	s->targeting = NULL;
+	wk_sess_enter(s);
+	r->zone = res->hit.zone;
+	switch (res->verdict) {
+	case WK_TARGET_DENY:
+		if (res->hit.term != NULL)
+			http_error(s, 403, "zone", !r->is_connect,
+			    "%s is in zone \"%s\" (%s: match %s), which "
+			    "denies it",
+			    r->host, r->zone->name, res->hit.term->where,
+			    res->hit.term->text);
+		else
+			http_error(s, 403, "zone", !r->is_connect,
+			    "%s is in the default zone (%s), which denies it",
+			    r->host, r->zone->where);
+		break;
+	case WK_TARGET_FAIL:
+		http_error(s, 502, "pac", !r->is_connect, "%s", res->detail);
+		break;
+	default:
+		r->dyn = res->dyn;
+		res->dyn = NULL;
+		r->route = res->route;
+		http_forward(s);
+		break;
+	}
+	wk_sess_leave(s);
+}
+
+/* The zone and route of the destination, then forward. */
+static void
+http_decide(struct wk_sess *s, const struct wk_http_head *h)
+{
+	struct wk_req *r = &s->req;
+	char url[WK_HOST_MAX + 2048];
+
+	(void)h;
+	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
+	if (r->is_connect) {
+		wk_target_tunnel_url(r->host, r->port, url, sizeof(url));
+	} else {
+		const char *t = r->target, *path = "/";
+		bool v6 = strchr(r->host, ':') != NULL;
+
+		if (strncasecmp(t, "http://", 7) == 0) {
+			path = strchr(t + 7, '/');
+			if (path == NULL)
+				path = "/";
+		}
+		if (r->port == 80)
+			snprintf(url, sizeof(url), "http://%s%s%s%s",
+			    v6 ? "[" : "", r->host, v6 ? "]" : "", path);
+		else
+			snprintf(url, sizeof(url), "http://%s%s%s:%u%s",
+			    v6 ? "[" : "", r->host, v6 ? "]" : "", r->port,
+			    path);
+	}
+	s->targeting = wk_target_start(
+	    s->w, s->conf, url, r->host, r->port, http_target_cb, s);
 }
 
 static void
@@ -505,7 +576,7 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 	    h->has_upgrade;
 	if (!r->is_connect) {
 		http_build_head(s, h, NULL);
-		if (http_route_has_http_hop(&s->conf->route)) {
+		if (http_may_use_http_hop(s->conf)) {
 			/* kept to rebuild in absolute form if that hop is
 			 * the one that answers */
 			r->raw_head = wk_malloc(h->head_len);
@@ -514,7 +585,7 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 		}
 	}
 	evbuffer_drain(in, h->head_len);
-	http_forward(s);
+	http_decide(s, h);
 }
 
 static void
@@ -632,7 +703,7 @@ http_rebuild_absolute(struct wk_sess *s)
 
 	if (strncmp(r->key, "proxy:", 6) != 0)
 		return false;
-	hop = wk_conf_upstream(s->conf, r->key + 6);
+	hop = r->hop != NULL ? r->hop : wk_conf_upstream(s->conf, r->key + 6);
 	lim.max_line = s->conf->limit.request_line;
 	lim.max_head = s->conf->limit.header_bytes;
 	lim.max_fields =
@@ -719,6 +790,7 @@ http_chain_cb(
 		s->up = bev;
 		memcpy(&s->up_addr, &res->peer, sizeof(s->up_addr));
 		r->up_reused = false;
+		r->hop = res->hop;
 		free(r->key);
 		r->key = wk_strdup(res->key);
 		r->absolute = res->absolute;
@@ -731,7 +803,7 @@ static void
 http_forward(struct wk_sess *s)
 {
 	struct wk_req *r = &s->req;
-	const struct wk_route *route = &s->conf->route;
+	const struct wk_route *route = r->route;
 	enum wk_chain_mode mode =
 	    r->is_connect ? WK_CHAIN_TUNNEL : WK_CHAIN_HTTP;
 	struct bufferevent *bev;
@@ -747,6 +819,7 @@ http_forward(struct wk_sess *s)
 		NULL) {
 		s->up = bev;
 		r->up_reused = true;
+		r->hop = route->n_hops > 0 ? route->hops[0] : NULL;
 		free(r->key);
 		r->key = wk_strdup(key);
 		r->absolute = strncmp(key, "proxy:", 6) == 0;

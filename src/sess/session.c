@@ -24,6 +24,7 @@
 #include "proto/socks_front.h"
 #include "sess/relay.h"
 #include "sess/session.h"
+#include "sess/target.h"
 #include "upstream/chain.h"
 #include "upstream/connector.h"
 #include "upstream/pool.h"
@@ -256,6 +257,7 @@ req_clear(struct wk_req *r)
 	free(r->reason_own);
 	free(r->raw_head);
 	free(r->authority);
+	wk_route_dyn_free(r->dyn);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -265,6 +267,10 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 	if (s->connecting != NULL) {
 		wk_chain_cancel(s->connecting);
 		s->connecting = NULL;
+	}
+	if (s->targeting != NULL) {
+		wk_target_cancel(s->targeting);
+		s->targeting = NULL;
 	}
 	if (s->up == NULL) {
 		sess_reading_free(s, WK_SIDE_UP);

@@ -18,6 +18,11 @@ struct wk_sess;
 struct event;
 struct wk_config;
 struct wk_chain;
+struct wk_route;
+struct wk_route_dyn;
+struct wk_target;
+struct wk_upstream;
+struct wk_zone;
 struct wk_relay;
 struct wk_worker;
 
@@ -62,6 +67,10 @@ struct wk_req {
 			 * upstream (it is rebuilt in absolute form) */
 	size_t raw_head_len;
 	char *authority; /* IDNA A-label authority when it differs */
+	const struct wk_zone *zone;   /* the destination's zone, or NULL */
+	const struct wk_route *route; /* the hops to try (conf or dyn) */
+	struct wk_route_dyn *dyn;     /* a route from the PAC script */
+	const struct wk_upstream *hop; /* the hop that carries the request */
 	bool absolute;	 /* this request goes to an HTTP upstream */
 	bool is_head, is_connect, upgrade;
 	bool client_http10;
@@ -124,6 +133,7 @@ struct wk_sess {
 	struct bufferevent *up; /* upstream connection, NULL when none */
 	struct sockaddr_storage up_addr;
 	struct wk_chain *connecting; /* the route being tried */
+	struct wk_target *targeting; /* the zone and route being decided */
 	struct wk_relay *relay;	     /* TUNNEL state: the splice relay */
 
 	/* Reading is ours, not the bufferevents': libevent 2.1 reads at most
