@@ -27,6 +27,7 @@
 #include "proto/socks_parse.h"
 #include "sess/relay.h"
 #include "sess/session.h"
+#include "sess/target.h"
 #include "sess/users.h"
 #include "upstream/chain.h"
 #include "worker/worker.h"
@@ -50,6 +51,8 @@ struct wk_socks_sess {
 	char host[WK_HOST_MAX];
 	uint16_t port;
 	struct wk_chain *chain;
+	struct wk_target *target; /* deciding the zone and route */
+	struct wk_route_dyn *dyn; /* a route from the PAC script */
 	struct wk_users_check *check;
 };
 
@@ -214,11 +217,48 @@ socks_chain_cb(
 	wk_sess_leave(s);
 }
 
-/* The destination is known: check the rules, then try the route. */
+/* The zone and route are known: deny, or try the route. */
+static void
+socks_target_cb(struct wk_target_result *res, void *arg)
+{
+	struct wk_sess *s = arg;
+	struct wk_socks_sess *x = s->socks;
+	char why[512];
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	x->target = NULL;
+	wk_sess_enter(s);
+	s->req.zone = res->hit.zone;
+	if (res->verdict == WK_TARGET_DENY) {
+		if (res->hit.term != NULL)
+			snprintf(why, sizeof(why),
+			    "%s is in zone \"%s\" (%s: match %s), which "
+			    "denies it",
+			    x->host, res->hit.zone->name, res->hit.term->where,
+			    res->hit.term->text);
+		else
+			snprintf(why, sizeof(why),
+			    "%s is in the default zone (%s), which denies it",
+			    x->host, res->hit.zone->where);
+		socks_fail(s, WK_SOCKS5_REP_NOT_ALLOWED, 403, why);
+	} else if (res->verdict == WK_TARGET_FAIL) {
+		socks_fail(s, WK_SOCKS5_REP_FAILURE, 502, res->detail);
+	} else {
+		x->dyn = res->dyn;
+		res->dyn = NULL;
+		x->chain = wk_chain_start(s->w, res->route, x->host, x->port,
+		    WK_CHAIN_TUNNEL, s->conf->timeout.connect_ms,
+		    socks_chain_cb, s);
+	}
+	wk_sess_leave(s);
+}
+
+/* The destination is known: check the rules, then its zone. */
 static void
 socks_connect(struct wk_sess *s)
 {
 	struct wk_socks_sess *x = s->socks;
+	char url[WK_HOST_MAX + 32];
 
 	socks_begin_request(s);
 	wk_sess_timer(s, 0);
@@ -231,8 +271,9 @@ socks_connect(struct wk_sess *s)
 	x->step = SOCKS_CONNECTING;
 	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
 	__atomic_add_fetch(&s->w->ctx->stats.requests, 1, __ATOMIC_RELAXED);
-	x->chain = wk_chain_start(s->w, &s->conf->route, x->host, x->port,
-	    WK_CHAIN_TUNNEL, s->conf->timeout.connect_ms, socks_chain_cb, s);
+	wk_target_tunnel_url(x->host, x->port, url, sizeof(url));
+	x->target = wk_target_start(
+	    s->w, s->conf, url, x->host, x->port, socks_target_cb, s);
 }
 
 /* Fills x->host from a parsed target; false (and a refusal sent) when the
@@ -570,6 +611,8 @@ wk_socks_free(struct wk_sess *s)
 		return;
 	if (x->chain != NULL)
 		wk_chain_cancel(x->chain);
+	wk_target_cancel(x->target);
+	wk_route_dyn_free(x->dyn);
 	if (x->check != NULL)
 		wk_users_check_cancel(x->check);
 	wk_socks_udp_free(s);
