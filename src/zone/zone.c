@@ -246,10 +246,11 @@ wk_zone_term_parse(const char *text, const char *where,
 	}
 	/* split off the port: "[v6 or cidr]:port", "name:port"; a term
 	 * with two colons and no brackets is an IPv6 address or range */
-	if (text[0] == '[') {
-		const char *rb = strchr(text, ']');
+	const char *rb = text[0] == '[' ? strchr(text, ']') : NULL;
 
-		if (rb == NULL || (rb[1] != '\0' && rb[1] != ':') ||
+	if (rb != NULL && memchr(text, ':', (size_t)(rb - text)) != NULL) {
+		/* "[v6]", "[v6/prefix]", with ":port" */
+		if ((rb[1] != '\0' && rb[1] != ':') ||
 		    (rb[1] == ':' && rb[2] == '\0')) {
 			snprintf(err, errlen,
 			    "expected [IPv6]:PORT or [IPv6/PREFIX]:PORT");
@@ -259,6 +260,9 @@ wk_zone_term_parse(const char *text, const char *where,
 		hlen = (size_t)(rb - host);
 		if (rb[1] == ':')
 			port = rb + 2;
+	} else if (text[0] == '[' && rb == NULL) {
+		snprintf(err, errlen, "expected [IPv6]:PORT or [IPv6/PREFIX]:PORT");
+		return -1;
 	} else if ((colon = strchr(text, ':')) != NULL &&
 	    strchr(colon + 1, ':') == NULL) {
 		hlen = (size_t)(colon - text);
@@ -277,7 +281,7 @@ wk_zone_term_parse(const char *text, const char *where,
 		t->kind = WK_ZT_ANY;
 	} else if (zone_parse_cidr(host, hlen, t) == 0) {
 		/* done */
-	} else if (text[0] == '[' || memchr(host, '/', hlen) != NULL) {
+	} else if (host != text || memchr(host, '/', hlen) != NULL) {
 		snprintf(err, errlen,
 		    "invalid address or CIDR range \"%.*s\"", (int)hlen, host);
 		return -1;
@@ -335,6 +339,9 @@ zone_prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
 	return ((a[full] ^ net[full]) & (0xffu << (8 - rest))) == 0;
 }
 
+static const uint8_t zone_v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0xff, 0xff };
+
 /* An address as 4 or 16 bytes; IPv4-mapped IPv6 counts as IPv4. */
 static int
 zone_sa_bytes(const struct sockaddr_storage *ss, uint8_t out[16])
@@ -346,10 +353,8 @@ zone_sa_bytes(const struct sockaddr_storage *ss, uint8_t out[16])
 	if (ss->ss_family == AF_INET6) {
 		const uint8_t *b =
 		    ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
-			0, 0xff, 0xff };
 
-		if (memcmp(b, mapped, 12) == 0) {
+		if (memcmp(b, zone_v4mapped, 12) == 0) {
 			memcpy(out, b + 12, 4);
 			return AF_INET;
 		}
@@ -370,13 +375,11 @@ zone_cidr_match(const struct wk_zone_term *t, const struct wk_zone_dest *d,
 		if (inet_pton(AF_INET, d->host, b) == 1)
 			fam = AF_INET;
 		else if (inet_pton(AF_INET6, d->host, b) == 1) {
-			struct sockaddr_storage ss;
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			memset(&ss, 0, sizeof(ss));
-			s6->sin6_family = AF_INET6;
-			memcpy(&s6->sin6_addr, b, 16);
-			fam = zone_sa_bytes(&ss, b);
+			fam = AF_INET6;
+			if (memcmp(b, zone_v4mapped, 12) == 0) {
+				memmove(b, b + 12, 4);
+				fam = AF_INET;
+			}
 		} else
 			return false;
 		return fam == t->family && zone_prefix_match(b, t->addr, t->prefix);
@@ -569,7 +572,7 @@ wk_zone_match(const struct wk_zones *zs, const struct wk_zone_dest *d,
 
 	if (hl > 0 && d->host[hl - 1] == '.')
 		hl--;
-	if (ix != NULL && !wk_host_is_ip_literal(d->host))
+	if (ix != NULL)
 		named = zone_index_lookup(ix, d, hl);
 	if (ix != NULL) {
 		for (size_t i = 0; i < ix->n_scan; i++) {
