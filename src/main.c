@@ -23,6 +23,7 @@
 #include "listen/listener.h"
 #include "log/log.h"
 #include "pac/pac.h"
+#include "pac/pac_helper.h"
 #include "sess/users.h"
 
 #define WK_MAX_WORKERS 256
@@ -530,6 +531,29 @@ parse_run(int argc, char **argv)
 	return -1;
 }
 
+/* wicket pac-helper --heap BYTES: started by the PAC service with its
+ * socket on fd 0 and 1; not for people. */
+static int
+cmd_pac_helper(int argc, char **argv)
+{
+	size_t heap = 32u << 20;
+
+	if (isatty(0)) {
+		fprintf(stderr, "wicket: pac-helper is started by the daemon\n");
+		return 2;
+	}
+	if (argc == 3 && strcmp(argv[1], "--heap") == 0) {
+		char *end;
+		unsigned long long v = strtoull(argv[2], &end, 10);
+
+		if (*end != '\0' || v < (1u << 20))
+			return 2;
+		heap = (size_t)v;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	return wk_pac_helper_main(0, 1, heap) == 0 ? 0 : 1;
+}
+
 /* wicket zone [-c FILE] URL|HOST[:PORT] */
 static int
 cmd_zone(int argc, char **argv)
@@ -601,6 +625,8 @@ main(int argc, char **argv)
 		return cmd_passwd(argc - 1, argv + 1);
 	if (strcmp(cmd, "zone") == 0)
 		return cmd_zone(argc - 1, argv + 1);
+	if (strcmp(cmd, "pac-helper") == 0)
+		return cmd_pac_helper(argc - 1, argv + 1);
 	fprintf(stderr, "wicket: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -392,7 +392,7 @@ pac_find_answer(char *rest)
 	}
 	*tab++ = '\0'; /* rest: id; tab: ok\tRESULT or err\tMSG */
 	if (strncmp(tab, "err\t", 4) == 0) {
-		wk_log_warn("pac: FindProxyForURL(%s): %s", q->url, tab + 4);
+		wk_log_warnx("pac: FindProxyForURL(%s): %s", q->url, tab + 4);
 		pac_fail(q, "the script failed: %s", tab + 4);
 		return;
 	}
@@ -404,7 +404,7 @@ pac_find_answer(char *rest)
 	n = wk_pac_result_parse(
 	    tab, strlen(tab), q->hops, WK_PAC_MAX_HOPS, why, sizeof(why));
 	if (n < 0) {
-		wk_log_warn("pac: FindProxyForURL(%s) returned \"%.200s\": %s",
+		wk_log_warnx("pac: FindProxyForURL(%s) returned \"%.200s\": %s",
 		    q->url, tab, why);
 		pac_fail(q, "the script returned \"%.200s\" (%s)", tab, why);
 		return;
@@ -440,7 +440,7 @@ pac_helper_read_cb(struct bufferevent *bev, void *arg)
 			evtimer_del(P.eval_timer);
 			pac_find_answer(line + 2);
 		} else {
-			wk_log_warn("pac: unexpected line from the helper: "
+			wk_log_warnx("pac: unexpected line from the helper: "
 				    "%.100s",
 			    line);
 		}
@@ -476,7 +476,7 @@ pac_helper_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	(void)bev, (void)arg;
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		wk_log_warn("pac: helper process exited");
+		wk_log_warnx("pac: helper process exited");
 		pac_helper_gone("the PAC helper exited (out of memory?)");
 		pac_kick();
 	}

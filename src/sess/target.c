@@ -152,10 +152,10 @@ target_pac_cb(
 		wk_route_dyn_free(t->res.dyn);
 	}
 	if (c->pac.has_fallback) {
-		wk_log_warn("pac: %s for %s; using pac-fallback", err, t->url);
+		wk_log_warnx("pac: %s for %s; using pac-fallback", err, t->url);
 		t->res.route = &c->pac.fallback;
 	} else {
-		wk_log_warn("pac: %s for %s; no pac-fallback: failing the "
+		wk_log_warnx("pac: %s for %s; no pac-fallback: failing the "
 			    "request",
 		    err, t->url);
 		t->res.verdict = WK_TARGET_FAIL;
