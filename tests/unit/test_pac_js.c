@@ -22,6 +22,7 @@
 #include "core/alloc.h"
 #include "pac/pac_helper.h"
 #include "pac/pac_js.h"
+#include "pac/pac_result.h"
 
 #define MIB (1024u * 1024u)
 
@@ -341,29 +342,69 @@ test_logging_pac(void **state)
 	free(src);
 }
 
+/* libproxy's sample PAC and what FindProxyForURL returns for each of
+ * its URLs; then what our result parser makes of it (Chromium's rules:
+ * "SOCKS4A", "PROXY %%" and "INVALID" are not valid entries). */
 static void
 test_libproxy_sample(void **state)
 {
-	char path[1024], err[256], out[256];
+	char path[1024], err[256], out[256], expr[64];
 	struct wk_pac_js *js;
-	char *src;
+	char *pac, *json, *src;
+	unsigned n, pass = 0, invalid = 0;
 
 	(void)state;
 	if (data_path(path, sizeof(path), "libproxy/px-manager-sample.pac") ==
 	    NULL)
 		skip();
-	src = read_file(path, NULL);
-	assert_non_null(src);
+	pac = read_file(path, NULL);
+	assert_non_null(pac);
+	data_path(path, sizeof(path), "libproxy/expected.json");
+	json = read_file(path, NULL);
+	assert_non_null(json);
+	src = wk_asprintf("var E = %s;\n%s", json, pac);
 	js = new_engine(8 * MIB, NULL);
 	if (wk_pac_js_load(js, "px-manager-sample.pac", src, strlen(src), err,
 		sizeof(err)) != 0)
 		fail_msg("%s", err);
-	/* only that it loads and answers with a string or an error, not a
-	 * crash: its expectations need libproxy's resolver */
-	(void)wk_pac_js_find(js, "http://www.example.com/", "www.example.com",
-	    out, sizeof(out), err, sizeof(err));
+	n = (unsigned)atoi(eval(js, "E.cases.length"));
+	for (unsigned i = 0; i < n; i++) {
+		char url[4096], host[4096], want[4096];
+		struct wk_pac_hop hops[4];
+
+		snprintf(expr, sizeof(expr), "E.cases[%u].url", i);
+		snprintf(url, sizeof(url), "%s", eval(js, expr));
+		snprintf(expr, sizeof(expr), "E.cases[%u].host", i);
+		snprintf(host, sizeof(host), "%s", eval(js, expr));
+		snprintf(expr, sizeof(expr),
+		    "E.cases[%u].find_proxy_for_url_returns", i);
+		snprintf(want, sizeof(want), "%s", eval(js, expr));
+		/* the values are JSON strings: drop the quotes */
+		url[strlen(url) - 1] = host[strlen(host) - 1] = '\0';
+		want[strlen(want) - 1] = '\0';
+		if (wk_pac_js_find(js, url + 1, host + 1, out, sizeof(out), err,
+			sizeof(err)) != 0)
+			print_message("# fail: %s: %s\n", url + 1, err);
+		else if (strcmp(out, want + 1) != 0)
+			print_message("# fail: %s: got %s, want %s\n", url + 1,
+			    out, want + 1);
+		else
+			pass++;
+		if (wk_pac_result_parse(
+			out, strlen(out), hops, 4, err, sizeof(err)) < 0)
+			invalid++;
+	}
+	print_message("# libproxy px-manager-sample: %u/%u passed, %u results "
+		      "invalid for us\n",
+	    pass, n, invalid);
+	assert_int_equal(n, 8);
+	assert_int_equal(pass, n);
+	assert_int_equal(invalid, 3);
+	assert_non_null(strstr(st.alerts, "DEFAULT\n"));
 	wk_pac_js_free(js);
 	free(src);
+	free(json);
+	free(pac);
 }
 
 /* --- helpers beyond the Chromium list -------------------------------- */
