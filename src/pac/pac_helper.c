@@ -281,7 +281,7 @@ pac_helper_limits(size_t heap_max)
 #ifndef PAC_HELPER_ASAN
 	/* ASan reserves terabytes of shadow memory up front, so an address
 	 * space limit would make every later mapping fail */
-	if (getrlimit(RLIMIT_AS, &rl) == 0) {
+	if (heap_max <= SIZE_MAX / 2 && getrlimit(RLIMIT_AS, &rl) == 0) {
 		rlim_t want = (rlim_t)heap_max + PAC_HELPER_AS_MARGIN;
 
 		if (rl.rlim_max == RLIM_INFINITY || want < rl.rlim_max)
