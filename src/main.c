@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "admin/cli.h"
@@ -23,6 +24,7 @@
 #include "listen/listener.h"
 #include "log/log.h"
 #include "pac/pac.h"
+#include "pac/pac_gen.h"
 #include "pac/pac_helper.h"
 #include "sess/users.h"
 
@@ -47,6 +49,7 @@ usage(FILE *f)
 	    "       wicket check-config [--dump] [-c] FILE\n"
 	    "       wicket passwd [-f FILE] USER\n"
 	    "       wicket zone [-c FILE] URL|HOST[:PORT]\n"
+	    "       wicket pac [-c FILE]\n"
 	    "       wicket --help | --version\n"
 	    "\n"
 	    "  run           start the proxy in the foreground (defaults: "
@@ -56,6 +59,7 @@ usage(FILE *f)
 	    "  passwd        add or change a SOCKS5 user in a users file "
 	    "(default STATE_DIR/users)\n"
 	    "  zone          which zone, rule and route a destination gets\n"
+	    "  pac           print the PAC script wicket serves at /proxy.pac\n"
 	    "\n"
 	    "See wicket(1) and wicket.conf(5).\n");
 }
@@ -126,6 +130,38 @@ state_dir_path(const struct wk_config *c)
 	return wk_strdup("/var/lib/wicket");
 }
 
+/* STATE_DIR/proxy.pac, for programs that take file:// PAC URLs. Written
+ * whole to a temporary name, then renamed, so a reader never sees half. */
+static void
+write_pac_file(const struct wk_config *c)
+{
+	char *dir = state_dir_path(c);
+	char *path = wk_asprintf("%s/proxy.pac", dir);
+	char *tmp = wk_asprintf("%s/.proxy.pac.tmp", dir);
+	struct evbuffer *b = evbuffer_new();
+	char proxy[80];
+	FILE *f;
+
+	wk_pac_proxy_of(c, proxy, sizeof(proxy));
+	wk_pac_generate(c, proxy, b);
+	f = fopen(tmp, "w");
+	if (f == NULL ||
+	    fwrite(evbuffer_pullup(b, -1), 1, evbuffer_get_length(b), f) !=
+		evbuffer_get_length(b) ||
+	    fchmod(fileno(f), 0644) < 0 || fclose(f) != 0 ||
+	    rename(tmp, path) < 0) {
+		wk_log_warn("cannot write %s", path);
+		if (f != NULL)
+			unlink(tmp);
+	} else {
+		wk_log_info("wrote %s", path);
+	}
+	evbuffer_free(b);
+	free(tmp);
+	free(path);
+	free(dir);
+}
+
 static bool
 listens_equal(const struct wk_config *a, const struct wk_config *b)
 {
@@ -178,6 +214,7 @@ do_reload(void)
 	for (unsigned i = 0; i < g_ctx.n_workers; i++)
 		wk_worker_command(g_ctx.workers[i], WK_WORKER_CMD_CONF);
 	wk_pac_service_reload();
+	write_pac_file(c);
 	wk_log_notice("configuration reloaded");
 }
 
@@ -252,6 +289,8 @@ cmd_run(void)
 	state = state_dir_path(c);
 	if (make_state_dir(state) < 0)
 		wk_log_warn("cannot create the state directory %s", state);
+	else
+		write_pac_file(c);
 	free(state);
 
 	n_workers = c->workers;
@@ -554,6 +593,49 @@ cmd_pac_helper(int argc, char **argv)
 	return wk_pac_helper_main(0, 1, heap) == 0 ? 0 : 1;
 }
 
+/* wicket pac [-c FILE]: the generated PAC script on stdout. */
+static int
+cmd_pac(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wk_config *c;
+	struct evbuffer *b;
+	char proxy[80];
+	int o;
+
+	while ((o = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c':
+			g_run.config = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	c = load_config(stderr);
+	if (c == NULL)
+		return 1;
+	b = evbuffer_new();
+	wk_pac_proxy_of(c, proxy, sizeof(proxy));
+	wk_pac_generate(c, proxy, b);
+	fwrite(evbuffer_pullup(b, -1), 1, evbuffer_get_length(b), stdout);
+	evbuffer_free(b);
+	wk_conf_unref(c);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 /* wicket zone [-c FILE] URL|HOST[:PORT] */
 static int
 cmd_zone(int argc, char **argv)
@@ -625,6 +707,8 @@ main(int argc, char **argv)
 		return cmd_passwd(argc - 1, argv + 1);
 	if (strcmp(cmd, "zone") == 0)
 		return cmd_zone(argc - 1, argv + 1);
+	if (strcmp(cmd, "pac") == 0)
+		return cmd_pac(argc - 1, argv + 1);
 	if (strcmp(cmd, "pac-helper") == 0)
 		return cmd_pac_helper(argc - 1, argv + 1);
 	fprintf(stderr, "wicket: unknown command '%s'\n", cmd);

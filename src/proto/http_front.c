@@ -346,9 +346,15 @@ http_local(struct wk_sess *s, const struct wk_http_head *h)
 		path = wk_http_target_path(h->target, &slash);
 	if (slash && path.len == 0)
 		path.p = "/", path.len = 1;
-	r->status = wk_status_respond(s->w, r->method, path.p, path.len,
-	    bufferevent_get_output(s->cli), keep, r->client_http10, via_name(s),
-	    &written);
+	struct sockaddr_storage local;
+	socklen_t llen = sizeof(local);
+
+	memset(&local, 0, sizeof(local));
+	if (getsockname(s->cli_fd, (struct sockaddr *)&local, &llen) < 0)
+		local.ss_family = AF_UNSPEC;
+	r->status = wk_status_respond(s->w, s->conf, (struct sockaddr *)&local,
+	    r->method, path.p, path.len, bufferevent_get_output(s->cli), keep,
+	    r->client_http10, via_name(s), &written);
 	r->bytes_out += written;
 	evbuffer_drain(bufferevent_get_input(s->cli), h->head_len);
 	r->body_done = true;
