@@ -27,6 +27,7 @@
 #include "pac/pac_gen.h"
 #include "pac/pac_helper.h"
 #include "sess/users.h"
+#include "sys/autodial.h"
 
 #define WK_MAX_WORKERS 256
 
@@ -331,8 +332,9 @@ cmd_run(void)
 			wk_log_err("cannot start worker threads");
 			abort();
 		}
-	if (wk_pac_service_start(&g_ctx, "/proc/self/exe") < 0) {
-		wk_log_err("cannot start the PAC service");
+	if (wk_pac_service_start(&g_ctx, "/proc/self/exe") < 0 ||
+	    wk_dial_service_start() < 0) {
+		wk_log_err("cannot start the PAC and dial services");
 		abort();
 	}
 	for (size_t j = 0; j < c->n_listens; j++)
@@ -372,6 +374,7 @@ cmd_run(void)
 		/* no helper thread may post to a worker after this */
 		wk_users_shutdown();
 		wk_pac_service_stop();
+		wk_dial_service_stop();
 	}
 	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);

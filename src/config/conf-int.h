@@ -19,6 +19,7 @@ enum wk_conf_sec {
 	WK_SEC_MAIN = 0, /* top level of the file */
 	WK_SEC_UPSTREAM, /* inside `upstream NAME { ... }` */
 	WK_SEC_ZONE,	 /* inside `zone NAME { ... }` */
+	WK_SEC_DIAL,	 /* inside `dial { ... }` */
 	WK_SEC_COUNT
 };
 
@@ -117,6 +118,15 @@ const char *wk_conf_suggest(
 /* Index of word in names, or -1 with an "unknown" message in err. */
 int wk_conf_pick(const char *what, const char *word, const char *const *names,
     size_t n, char *err, size_t errlen);
+
+/* DIGITS[ms|s|m|h] (bare: seconds) to milliseconds: 0, -1 when
+ * malformed, -2 on overflow. */
+int wk_conf_parse_duration(const char *s, uint64_t *ms);
+void wk_conf_fmt_duration(uint64_t ms, char *buf, size_t len);
+
+/* conf_dial.c: the `dial { ... }` block. */
+extern const struct wk_conf_kw_list wk_conf_dial_list;
+void wk_conf_dial_dump(const struct wk_config *c, FILE *out);
 
 /* For a handler: the error is at argv[arg]. Returns -1. */
 int wk_conf_bad(struct wk_conf_ctx *ctx, size_t arg);

@@ -19,6 +19,7 @@
 #include "core/alloc.h"
 #include "core/bug.h"
 #include "core/idna.h"
+#include "upstream/connector.h"
 #include "zone/zone.h"
 
 #include <sys/stat.h>
@@ -69,6 +70,9 @@ conf_free(struct wk_config *c)
 	free(c->upstreams);
 	free(c->route.hops);
 	free(c->pac.url);
+	for (i = 0; i < c->dial.argc; i++)
+		free(c->dial.argv[i]);
+	free(c->dial.argv);
 	free(c->pac.fallback.hops);
 	if (c->zones != NULL) {
 		wk_zones_clear(c->zones);
@@ -103,6 +107,10 @@ conf_new(void)
 	c->timeout.pac_ms = 2 * 1000;
 	c->timeout.pac_cache_ms = 30 * 1000;
 	c->limit.pac_heap = 32 * 1024 * 1024;
+	c->dial.timeout_ms = 60 * 1000;
+	c->dial.holdoff_ms = 30 * 1000;
+	c->dial.on = (1u << WK_CONN_UNREACH) | (1u << WK_CONN_DNS) |
+	    (1u << WK_CONN_DNS_TIMEOUT);
 	c->limit.request_line = 8192;
 	c->limit.header_bytes = 65536;
 	c->limit.header_count = 100;
@@ -276,8 +284,8 @@ wk_conf_pick(const char *what, const char *word, const char *const *names,
 
 /* Parses DIGITS[ms|s|m|h] (bare: seconds) into milliseconds. Returns 0,
  * -1 when malformed, -2 when it overflows. */
-static int
-conf_parse_duration(const char *s, uint64_t *ms)
+int
+wk_conf_parse_duration(const char *s, uint64_t *ms)
 {
 	uint64_t v = 0, mul;
 	const char *p = s;
@@ -306,8 +314,8 @@ conf_parse_duration(const char *s, uint64_t *ms)
 }
 
 /* Prints ms with the largest unit that divides it. */
-static void
-conf_fmt_duration(uint64_t ms, char *buf, size_t len)
+void
+wk_conf_fmt_duration(uint64_t ms, char *buf, size_t len)
 {
 	if (ms != 0 && ms % (3600 * 1000) == 0)
 		snprintf(buf, len, "%" PRIu64 "h", ms / (3600 * 1000));
@@ -866,7 +874,7 @@ kw_timeout(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	snprintf(what, sizeof(what), "timeout %s", t->name);
 	if (wk_conf_once(ctx, t, what, &args->argv[0], err, errlen))
 		return -1;
-	rc = conf_parse_duration(s, &ms);
+	rc = wk_conf_parse_duration(s, &ms);
 	if (rc == -1) {
 		snprintf(err, errlen,
 		    "invalid duration \"%s\" (expected a number with unit ms, "
@@ -875,8 +883,8 @@ kw_timeout(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 		return wk_conf_bad(ctx, 2);
 	}
 	if (rc == -2 || ms < t->min_ms || ms > t->max_ms) {
-		conf_fmt_duration(t->min_ms, lo, sizeof(lo));
-		conf_fmt_duration(t->max_ms, hi, sizeof(hi));
+		wk_conf_fmt_duration(t->min_ms, lo, sizeof(lo));
+		wk_conf_fmt_duration(t->max_ms, hi, sizeof(hi));
 		snprintf(err, errlen, "%s \"%s\" out of range (%s to %s)", what,
 		    s, lo, hi);
 		return wk_conf_bad(ctx, 2);
@@ -1369,6 +1377,7 @@ static const struct wk_conf_kw_list *const conf_kw_lists[] = {
 	&conf_upstream_list,
 	&wk_conf_route_list,
 	&wk_conf_zone_list,
+	&wk_conf_dial_list,
 };
 
 /* ------------------------------------------------------------------ */
@@ -1776,6 +1785,7 @@ wk_conf_dump(const struct wk_config *c, FILE *out)
 		fputs("}\n", out);
 	}
 	wk_conf_routes_dump(c, out);
+	wk_conf_dial_dump(c, out);
 	if (c->users_file != NULL) {
 		fputs("users ", out);
 		conf_put_word(out, c->users_file);
@@ -1812,7 +1822,7 @@ wk_conf_dump(const struct wk_config *c, FILE *out)
 	for (i = 0; i < WK_ARRAY_LEN(conf_timeouts); i++) {
 		const struct conf_timeout *t = &conf_timeouts[i];
 
-		conf_fmt_duration(
+		wk_conf_fmt_duration(
 		    *(const unsigned *)(const void *)((const char *)c + t->off),
 		    buf, sizeof(buf));
 		fprintf(out, "timeout %s %s\n", t->name, buf);

@@ -104,6 +104,16 @@ struct wk_config {
 		bool has_fallback;
 		struct wk_route fallback;
 	} pac;
+
+	/* `dial { command ...; timeout; hold-off; on ... }` */
+	struct {
+		char **argv; /* NULL-terminated; argc == 0: no dial block */
+		size_t argc;
+		unsigned timeout_ms; /* the command's bound (default 60 s) */
+		unsigned holdoff_ms; /* no new dial after a failure (30 s) */
+		unsigned on; /* bit (1 << enum wk_conn_err) per failure that
+				dials (default unreachable, dns, dns-timeout) */
+	} dial;
 	char *users_file;      /* `users FILE`: SOCKS5 user/password needed */
 
 	unsigned workers; /* 0: one per online CPU */

@@ -33,6 +33,7 @@
 #include "sess/relay.h"
 #include "sess/session.h"
 #include "sess/target.h"
+#include "sys/autodial.h"
 #include "upstream/chain.h"
 #include "upstream/connector.h"
 #include "upstream/pool.h"
@@ -764,6 +765,21 @@ http_up_connected(struct wk_sess *s)
 }
 
 static void
+http_dial_cb(bool ok, const char *detail, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	s->dialing = NULL;
+	wk_sess_enter(s);
+	if (ok)
+		http_forward(s);
+	else
+		http_error(s, 502, "dial", !s->req.is_connect, "%s", detail);
+	wk_sess_leave(s);
+}
+
+static void
 http_chain_cb(
     struct bufferevent *bev, const struct wk_chain_result *res, void *arg)
 {
@@ -775,7 +791,14 @@ http_chain_cb(
 	/* this may run inside wk_chain_start, already in a callback:
 	 * enter/leave nest */
 	wk_sess_enter(s);
-	if (bev == NULL) {
+	if (bev == NULL && !r->dialed && wk_dial_applies(s->conf, res->err)) {
+		/* hold the request while the dial command runs, then try
+		 * once more */
+		r->dialed = true;
+		wk_log_info("sess %llu: %s: running the dial command",
+		    (unsigned long long)s->id, res->detail);
+		s->dialing = wk_dial_wait(s->w, s->conf, http_dial_cb, s);
+	} else if (bev == NULL) {
 		enum wk_conn_err err = res->err;
 		int st = err == WK_CONN_TIMEOUT || err == WK_CONN_DNS_TIMEOUT ?
 		    504 :

@@ -28,6 +28,7 @@
 #include "sess/relay.h"
 #include "sess/session.h"
 #include "sess/target.h"
+#include "sys/autodial.h"
 #include "sess/users.h"
 #include "upstream/chain.h"
 #include "worker/worker.h"
@@ -53,6 +54,9 @@ struct wk_socks_sess {
 	struct wk_chain *chain;
 	struct wk_target *target; /* deciding the zone and route */
 	struct wk_route_dyn *dyn; /* a route from the PAC script */
+	const struct wk_route *route; /* the route being tried */
+	struct wk_dial_wait *dialing; /* waiting for the dial command */
+	bool dialed;		      /* the dial ran for this request */
 	struct wk_users_check *check;
 };
 
@@ -156,6 +160,27 @@ socks_rep_for(enum wk_conn_err e)
 	}
 }
 
+static void socks_chain_cb(
+    struct bufferevent *bev, const struct wk_chain_result *res, void *arg);
+
+static void
+socks_dial_cb(bool ok, const char *detail, void *arg)
+{
+	struct wk_sess *s = arg;
+	struct wk_socks_sess *x = s->socks;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	x->dialing = NULL;
+	wk_sess_enter(s);
+	if (ok)
+		x->chain = wk_chain_start(s->w, x->route, x->host, x->port,
+		    WK_CHAIN_TUNNEL, s->conf->timeout.connect_ms,
+		    socks_chain_cb, s);
+	else
+		socks_fail(s, WK_SOCKS5_REP_NET_UNREACH, 502, detail);
+	wk_sess_leave(s);
+}
+
 static void
 socks_chain_cb(
     struct bufferevent *bev, const struct wk_chain_result *res, void *arg)
@@ -169,6 +194,14 @@ socks_chain_cb(
 	wk_sess_enter(s);
 	x->chain = NULL;
 	snprintf(s->req.upstream, sizeof(s->req.upstream), "%s", res->via);
+	if (bev == NULL && !x->dialed && wk_dial_applies(s->conf, res->err)) {
+		x->dialed = true;
+		wk_log_info("sess %llu: %s: running the dial command",
+		    (unsigned long long)s->id, res->detail);
+		x->dialing = wk_dial_wait(s->w, s->conf, socks_dial_cb, s);
+		wk_sess_leave(s);
+		return;
+	}
 	if (bev == NULL) {
 		uint8_t rep = res->socks_rep > 0 ? (uint8_t)res->socks_rep :
 						   socks_rep_for(res->err);
@@ -246,6 +279,7 @@ socks_target_cb(struct wk_target_result *res, void *arg)
 	} else {
 		x->dyn = res->dyn;
 		res->dyn = NULL;
+		x->route = res->route;
 		x->chain = wk_chain_start(s->w, res->route, x->host, x->port,
 		    WK_CHAIN_TUNNEL, s->conf->timeout.connect_ms,
 		    socks_chain_cb, s);
@@ -612,6 +646,7 @@ wk_socks_free(struct wk_sess *s)
 	if (x->chain != NULL)
 		wk_chain_cancel(x->chain);
 	wk_target_cancel(x->target);
+	wk_dial_cancel(x->dialing);
 	wk_route_dyn_free(x->dyn);
 	if (x->check != NULL)
 		wk_users_check_cancel(x->check);

@@ -25,6 +25,7 @@
 #include "sess/relay.h"
 #include "sess/session.h"
 #include "sess/target.h"
+#include "sys/autodial.h"
 #include "upstream/chain.h"
 #include "upstream/connector.h"
 #include "upstream/pool.h"
@@ -271,6 +272,10 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 	if (s->targeting != NULL) {
 		wk_target_cancel(s->targeting);
 		s->targeting = NULL;
+	}
+	if (s->dialing != NULL) {
+		wk_dial_cancel(s->dialing);
+		s->dialing = NULL;
 	}
 	if (s->up == NULL) {
 		sess_reading_free(s, WK_SIDE_UP);

@@ -18,6 +18,7 @@ struct wk_sess;
 struct event;
 struct wk_config;
 struct wk_chain;
+struct wk_dial_wait;
 struct wk_route;
 struct wk_route_dyn;
 struct wk_target;
@@ -76,6 +77,7 @@ struct wk_req {
 	bool client_http10;
 	bool keep_alive; /* the client connection may carry another request */
 	bool retried;	 /* already resent once on a fresh connection */
+	bool dialed;	 /* the dial command ran for this request */
 	bool up_reused;	 /* the upstream connection came from the pool */
 	enum wk_http_body body; /* request body framing */
 	uint64_t body_left;
@@ -134,6 +136,7 @@ struct wk_sess {
 	struct sockaddr_storage up_addr;
 	struct wk_chain *connecting; /* the route being tried */
 	struct wk_target *targeting; /* the zone and route being decided */
+	struct wk_dial_wait *dialing; /* waiting for the dial command */
 	struct wk_relay *relay;	     /* TUNNEL state: the splice relay */
 
 	/* Reading is ours, not the bufferevents': libevent 2.1 reads at most

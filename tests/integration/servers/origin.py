@@ -570,12 +570,13 @@ def main():
     ap.add_argument("--port-file", required=True)
     ap.add_argument("--log")
     ap.add_argument("--host", default="127.0.0.1")
+    ap.add_argument("--port", type=int, default=0)
     a = ap.parse_args()
     log_file = a.log
     fam = socket.AF_INET6 if ":" in a.host else socket.AF_INET
     ls = socket.socket(fam, socket.SOCK_STREAM)
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind((a.host, 0))
+    ls.bind((a.host, a.port))
     ls.listen(128)
     port = ls.getsockname()[1]
     tmp = a.port_file + ".tmp"
