@@ -72,6 +72,7 @@ struct wk_conf_ctx {
 	struct wk_conf_route_words *routes; /* resolved at the end */
 	size_t n_routes;
 	struct wk_conf_word *zone_locs; /* parallel to c->zones->zones */
+	unsigned zone_errors; /* lexer errors when the zone block began */
 };
 
 /* Handler: returns 0, or -1 with a message in err (no location, no

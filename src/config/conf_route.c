@@ -145,6 +145,7 @@ kw_zone(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	ctx->zone_locs[zs->n].col = args->argv[0].col;
 	zs->n++;
 	ctx->block = (void *)(uintptr_t)zs->n;
+	ctx->zone_errors = wk_lex_errors(ctx->lx);
 	return 0;
 }
 
@@ -161,7 +162,8 @@ route_zone_end(struct wk_conf_ctx *ctx, char *err, size_t errlen)
 		    "no other zone matches");
 		return -1;
 	}
-	if (strcmp(z->name, "default") != 0 && z->n_terms == 0) {
+	if (strcmp(z->name, "default") != 0 && z->n_terms == 0 &&
+	    wk_lex_errors(ctx->lx) == ctx->zone_errors) {
 		snprintf(err, errlen,
 		    "zone \"%s\" has no match terms (match HOST|*.SUFFIX|"
 		    ".DOMAIN|PATTERN|CIDR[:PORT] ...)",
