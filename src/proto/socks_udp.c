@@ -29,6 +29,7 @@
 #include "proto/socks_parse.h"
 #include "sess/session.h"
 #include "worker/worker.h"
+#include "zone/zone.h"
 
 #define UDP_MAX 65536
 #define UDP_RESOLVES_MAX 16 /* names being resolved at once */
@@ -41,6 +42,7 @@ struct udp_resolve {
 	uint8_t *data;
 	size_t len;
 	bool cancelled;
+	char host[WK_HOST_MAX];
 };
 
 struct wk_socks_udp {
@@ -102,6 +104,48 @@ udp_resolve_free(struct wk_socks_udp *u, struct udp_resolve *r)
 	free(r);
 }
 
+/* May a datagram go to host:port? Its zone must allow it, and its route
+ * must be able to go direct (datagrams are not carried through upstream
+ * proxies or PAC answers, so such zones get none). addr: the resolved
+ * address of a name, or NULL. Returns 1 yes, 0 no, -1 when the name's
+ * addresses are needed first. */
+static int
+udp_allowed(struct wk_socks_udp *u, const char *host, uint16_t port,
+    const struct sockaddr *addr, socklen_t alen)
+{
+	struct wk_sess *s = u->s;
+	struct sockaddr_storage ss;
+	struct wk_zone_dest d = { .host = host, .port = port };
+	struct wk_zone_hit hit;
+	const struct wk_route *r;
+	bool direct = false;
+
+	if (addr != NULL && alen <= sizeof(ss)) {
+		memset(&ss, 0, sizeof(ss));
+		memcpy(&ss, addr, alen);
+		d.addrs = &ss;
+		d.n_addrs = 1;
+		d.resolved = true;
+	}
+	if (wk_zone_match(s->conf->zones, &d, &hit) == WK_ZONE_NEED_ADDR)
+		return -1;
+	r = wk_zone_route_of(hit.zone, s->conf);
+	for (size_t i = 0; i < r->n_hops; i++)
+		if (r->hops[i] == NULL)
+			direct = true;
+	if (r->n_hops == 0 && !r->pac)
+		direct = true;
+	if (hit.zone->action == WK_ZONE_DENY || !direct) {
+		wk_log_info("sess %llu: UDP datagram to %s:%u dropped: zone "
+			    "\"%s\" %s",
+		    (unsigned long long)s->id, host, port, hit.zone->name,
+		    hit.zone->action == WK_ZONE_DENY ? "denies it" :
+						       "does not go direct");
+		return 0;
+	}
+	return 1;
+}
+
 static void
 udp_dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
 {
@@ -115,7 +159,9 @@ udp_dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
 		return;
 	}
 	r->req = NULL;
-	if (result == 0 && ai != NULL)
+	if (result == 0 && ai != NULL &&
+	    udp_allowed(r->u, r->host, r->port, ai->ai_addr,
+		(socklen_t)ai->ai_addrlen) == 1)
 		udp_send_out(r->u, ai->ai_addr, (socklen_t)ai->ai_addrlen,
 		    r->data, r->len);
 	if (ai != NULL)
@@ -167,13 +213,23 @@ udp_from_client(struct wk_socks_udp *u)
 	if (h.t.atyp == WK_SOCKS_ATYP_IPV4) {
 		struct sockaddr_in to = { .sin_family = AF_INET,
 			.sin_port = htons(h.t.port) };
+		char lit[INET_ADDRSTRLEN];
+
 		memcpy(&to.sin_addr, h.t.addr, 4);
-		udp_send_out(u, (struct sockaddr *)&to, sizeof(to), data, len);
+		inet_ntop(AF_INET, h.t.addr, lit, sizeof(lit));
+		if (udp_allowed(u, lit, h.t.port, NULL, 0) == 1)
+			udp_send_out(
+			    u, (struct sockaddr *)&to, sizeof(to), data, len);
 	} else if (h.t.atyp == WK_SOCKS_ATYP_IPV6) {
 		struct sockaddr_in6 to = { .sin6_family = AF_INET6,
 			.sin6_port = htons(h.t.port) };
+		char lit[INET6_ADDRSTRLEN];
+
 		memcpy(&to.sin6_addr, h.t.addr, 16);
-		udp_send_out(u, (struct sockaddr *)&to, sizeof(to), data, len);
+		inet_ntop(AF_INET6, h.t.addr, lit, sizeof(lit));
+		if (udp_allowed(u, lit, h.t.port, NULL, 0) == 1)
+			udp_send_out(
+			    u, (struct sockaddr *)&to, sizeof(to), data, len);
 	} else {
 		char host[WK_HOST_MAX], why[160], port[8];
 		struct evutil_addrinfo hints = { .ai_family = AF_UNSPEC,
@@ -184,7 +240,10 @@ udp_from_client(struct wk_socks_udp *u)
 			sizeof(why)) < 0 ||
 		    u->n_resolves >= UDP_RESOLVES_MAX)
 			return;
+		if (udp_allowed(u, host, h.t.port, NULL, 0) == 0)
+			return;
 		r = wk_calloc(1, sizeof(*r));
+		snprintf(r->host, sizeof(r->host), "%s", host);
 		r->u = u;
 		r->port = h.t.port;
 		r->data = wk_malloc(len ? len : 1);

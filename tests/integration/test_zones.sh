@@ -145,6 +145,48 @@ wk_retry 30 grep -q 'x\.deny\.test' "$WK_ACCESS"
 wk_like "$(cat "$WK_ACCESS")" "SOCKS5 x\.deny\.test:80 .*403" \
     "deny (SOCKS5) is in the access log"
 
+# UDP ASSOCIATE: a datagram to a denied zone (127.0.0.2) and one to a zone
+# that only goes through an upstream (x.a.test) are dropped; one to the
+# direct zone (127.0.0.1) is relayed
+out=$(wk_py <<'EOF'
+import socket, threading, wkclient as w
+echo = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+echo.bind(("0.0.0.0", 0))
+eport = echo.getsockname()[1]
+def serve():
+    while True:
+        d, a = echo.recvfrom(2048)
+        echo.sendto(b"echo:" + d, a)
+threading.Thread(target=serve, daemon=True).start()
+s = w.connect(timeout=5)
+s.sendall(b"\x05\x01\x00")
+assert s.recv(2) == b"\x05\x00"
+s.sendall(b"\x05\x03\x00\x01\x00\x00\x00\x00\x00\x00")
+rep = b""
+while len(rep) < 10:
+    rep += s.recv(10 - len(rep))
+bnd = (socket.inet_ntoa(rep[4:8]), int.from_bytes(rep[8:10], "big"))
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(1.5)
+p = eport.to_bytes(2, "big")
+name = b"x.a.test"
+u.sendto(b"\x00\x00\x00\x01\x7f\x00\x00\x02" + p + b"denied", bnd)
+u.sendto(b"\x00\x00\x00\x03" + bytes([len(name)]) + name + p + b"upstream", bnd)
+u.sendto(b"\x00\x00\x00\x01\x7f\x00\x00\x01" + p + b"direct", bnd)
+got = []
+try:
+    while True:
+        d, _ = u.recvfrom(2048)
+        got.append(d[10:].decode(errors="replace"))
+except socket.timeout:
+    pass
+print("got", " ".join(sorted(got)))
+EOF
+)
+wk_is "$out" "got echo:direct" "UDP: only the datagram to the direct zone was relayed"
+wk_like "$(cat "$WK_ERRLOG")" 'UDP datagram to 127\.0\.0\.2:[0-9]+ dropped: zone "blocked" denies it' \
+    "UDP: the denied datagram is logged"
+
 # `wicket zone`: zone, rule, route
 out=$("$WICKET" zone -c "$WK_CONF" "http://x.a.test/page")
 wk_like "$out" "zone +a " "wicket zone: the zone"
