@@ -685,6 +685,12 @@ http_note_upstream(struct wk_sess *s)
 		    sizeof(r->upstream));
 		return;
 	}
+	if (r->hop != NULL) {
+		/* the hop that carries it: from the config or a PAC answer */
+		snprintf(r->upstream, sizeof(r->upstream), "%s:%s",
+		    wk_upstream_kind_name(r->hop->kind), r->hop->name);
+		return;
+	}
 	for (size_t i = 0; i < s->conf->n_upstreams; i++) {
 		const struct wk_upstream *u = &s->conf->upstreams[i];
 

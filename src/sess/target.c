@@ -223,10 +223,29 @@ wk_target_start(struct wk_worker *w, const struct wk_config *c,
     const char *url, const char *host, uint16_t port, wk_target_cb cb,
     void *arg)
 {
-	struct wk_target *t = wk_calloc(1, sizeof(*t));
+	struct wk_target *t;
 	struct wk_zone_dest d = { .host = host, .port = port };
+	struct wk_zone_hit hit;
+	bool matched;
 
 	WK_BUG_ON(c->zones == NULL);
+	matched = wk_zone_match(c->zones, &d, &hit) == WK_ZONE_MATCHED;
+	if (matched) {
+		const struct wk_route *route = wk_zone_route_of(hit.zone, c);
+
+		/* the common case answers at once, with nothing allocated */
+		if (hit.zone->action == WK_ZONE_DENY || !route->pac) {
+			struct wk_target_result res = { .hit = hit };
+
+			if (hit.zone->action == WK_ZONE_DENY)
+				res.verdict = WK_TARGET_DENY;
+			else
+				res.route = route;
+			cb(&res, arg);
+			return NULL;
+		}
+	}
+	t = wk_calloc(1, sizeof(*t));
 	t->w = w;
 	t->c = c;
 	t->url = wk_strdup(url);
@@ -235,7 +254,8 @@ wk_target_start(struct wk_worker *w, const struct wk_config *c,
 	t->cb = cb;
 	t->arg = arg;
 	t->in_start = true;
-	if (wk_zone_match(c->zones, &d, &t->res.hit) == WK_ZONE_MATCHED) {
+	if (matched) {
+		t->res.hit = hit;
 		target_zone_known(t);
 	} else {
 		struct evutil_addrinfo hints;
