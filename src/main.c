@@ -581,7 +581,8 @@ cmd_pac_helper(int argc, char **argv)
 	size_t heap = 32u << 20;
 
 	if (isatty(0)) {
-		fprintf(stderr, "wicket: pac-helper is started by the daemon\n");
+		fprintf(
+		    stderr, "wicket: pac-helper is started by the daemon\n");
 		return 2;
 	}
 	if (argc == 3 && strcmp(argv[1], "--heap") == 0) {

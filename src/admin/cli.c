@@ -49,15 +49,16 @@ cli_dest(const char *arg, char *host, uint16_t *port, FILE *err)
 		end = rb;
 	} else {
 		colon = memchr(h, ':', (size_t)(end - h));
-		if (colon != NULL && memchr(colon + 1, ':', (size_t)(end - colon - 1)))
+		if (colon != NULL &&
+		    memchr(colon + 1, ':', (size_t)(end - colon - 1)))
 			colon = NULL; /* a bare IPv6 address */
 	}
 	if (colon != NULL) {
 		char *e;
 
 		p = strtoul(colon + 1, &e, 10);
-		if (p == 0 || p > 65535 || (*e != '\0' && *e != '/' &&
-						*e != '?' && *e != '#')) {
+		if (p == 0 || p > 65535 ||
+		    (*e != '\0' && *e != '/' && *e != '?' && *e != '#')) {
 			fprintf(err, "wicket: bad port in \"%s\"\n", arg);
 			return -1;
 		}
@@ -89,15 +90,15 @@ wk_cli_zone(const struct wk_config *c, const char *arg, FILE *out, FILE *err)
 	d.host = host;
 	d.port = port;
 	if (wk_zone_match(c->zones, &d, &hit) == WK_ZONE_NEED_ADDR) {
-		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai,
-				*a;
+		struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *ai, *a;
 
 		/* CIDR terms look at the name's addresses, as the daemon's
 		 * evdns lookup would */
 		d.addrs = addrs;
 		d.resolved = true;
 		if (getaddrinfo(host, NULL, &hints, &ai) == 0) {
-			for (a = ai; a != NULL && d.n_addrs < 16; a = a->ai_next)
+			for (a = ai; a != NULL && d.n_addrs < 16;
+			     a = a->ai_next)
 				if (a->ai_addrlen <= sizeof(addrs[0])) {
 					memset(&addrs[d.n_addrs], 0,
 					    sizeof(addrs[0]));
@@ -111,11 +112,11 @@ wk_cli_zone(const struct wk_config *c, const char *arg, FILE *out, FILE *err)
 	z = hit.zone;
 	{
 		/* the form the person typed, and the A-label one */
-		const char *h = strstr(arg, "://") ? strstr(arg, "://") + 3 :
-						      arg;
+		const char *h =
+		    strstr(arg, "://") ? strstr(arg, "://") + 3 : arg;
 
-		wk_idna_display(h, strcspn(h, ":/?#"), host, shown,
-		    sizeof(shown));
+		wk_idna_display(
+		    h, strcspn(h, ":/?#"), host, shown, sizeof(shown));
 	}
 	fprintf(out, "destination %s port %u\n", shown, port);
 	if (d.resolved)
@@ -139,8 +140,8 @@ wk_cli_zone(const struct wk_config *c, const char *arg, FILE *out, FILE *err)
 	fprintf(out,
 	    "policy      cookies %s, credentials %s, intercept %s, "
 	    "decompress %s, log %s\n",
-	    wk_zone_cookies_name(z->cookies), wk_zone_creds_name(z->credentials),
-	    z->intercept ? "on" : "off", wk_zone_decompress_name(z->decompress),
-	    wk_zone_log_name(z->log));
+	    wk_zone_cookies_name(z->cookies),
+	    wk_zone_creds_name(z->credentials), z->intercept ? "on" : "off",
+	    wk_zone_decompress_name(z->decompress), wk_zone_log_name(z->log));
 	return 0;
 }

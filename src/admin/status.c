@@ -31,8 +31,8 @@ path_is(const char *path, size_t len, const char *lit)
 /* The generated PAC script, naming the address the client reached. */
 static int
 status_pac(const struct wk_config *c, const struct sockaddr *local, bool head,
-    struct evbuffer *out, bool keep_alive, bool client_http10,
-    const char *via, size_t *written)
+    struct evbuffer *out, bool keep_alive, bool client_http10, const char *via,
+    size_t *written)
 {
 	struct evbuffer *body = evbuffer_new();
 	char proxy[WK_ADDRSTRLEN];

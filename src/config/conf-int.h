@@ -42,9 +42,9 @@ struct wk_conf_word {
 
 /* The words of one route and where the hops go once resolved. */
 enum wk_conf_route_owner {
-	WK_CONF_ROUTE_MAIN = 0, /* `route` */
+	WK_CONF_ROUTE_MAIN = 0,	    /* `route` */
 	WK_CONF_ROUTE_PAC_FALLBACK, /* `pac-fallback` */
-	WK_CONF_ROUTE_ZONE /* a zone's `route`; .zone says which */
+	WK_CONF_ROUTE_ZONE	    /* a zone's `route`; .zone says which */
 };
 
 struct wk_conf_route_words {

@@ -1144,8 +1144,8 @@ kw_up_address(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 	unsigned port;
 	int k;
 
-	k = wk_conf_pick("upstream kind", args->argv[0].text, conf_upstream_kinds,
-	    WK_UPSTREAM_KIND_COUNT, err, errlen);
+	k = wk_conf_pick("upstream kind", args->argv[0].text,
+	    conf_upstream_kinds, WK_UPSTREAM_KIND_COUNT, err, errlen);
 	if (k < 0 || u == NULL)
 		return -1;
 	if (u->kind != WK_UPSTREAM_KIND_COUNT) {

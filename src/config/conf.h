@@ -114,7 +114,7 @@ struct wk_config {
 		unsigned on; /* bit (1 << enum wk_conn_err) per failure that
 				dials (default unreachable, dns, dns-timeout) */
 	} dial;
-	char *users_file;      /* `users FILE`: SOCKS5 user/password needed */
+	char *users_file; /* `users FILE`: SOCKS5 user/password needed */
 
 	unsigned workers; /* 0: one per online CPU */
 	char *state_dir;  /* NULL: $XDG_STATE_HOME/wicket or

@@ -84,8 +84,8 @@ kw_dial_duration(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 }
 
 static int
-kw_dial_on(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
-    char *err, size_t errlen)
+kw_dial_on(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
+    size_t errlen)
 {
 	const char *names[WK_ARRAY_LEN(dial_ons)];
 	unsigned on = 0;

@@ -31,8 +31,8 @@ route_keep_words(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 {
 	struct wk_conf_route_words *rw;
 
-	ctx->routes = wk_realloc(
-	    ctx->routes, (ctx->n_routes + 1) * sizeof(*ctx->routes));
+	ctx->routes =
+	    wk_realloc(ctx->routes, (ctx->n_routes + 1) * sizeof(*ctx->routes));
 	rw = &ctx->routes[ctx->n_routes++];
 	rw->owner = owner;
 	rw->zone = zone;
@@ -188,13 +188,13 @@ kw_zone_match(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 
 		snprintf(where, sizeof(where), "%s:%u", args->argv[i].file,
 		    args->argv[i].line);
-		if (wk_zone_term_parse(args->argv[i].text, where, &t, why,
-			sizeof(why)) < 0) {
+		if (wk_zone_term_parse(
+			args->argv[i].text, where, &t, why, sizeof(why)) < 0) {
 			snprintf(err, errlen, "%s", why);
 			return wk_conf_bad(ctx, i);
 		}
-		z->terms = wk_realloc(
-		    z->terms, (z->n_terms + 1) * sizeof(*z->terms));
+		z->terms =
+		    wk_realloc(z->terms, (z->n_terms + 1) * sizeof(*z->terms));
 		z->terms[z->n_terms++] = t;
 	}
 	return 0;
@@ -210,8 +210,8 @@ kw_zone_route(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 	if (z == NULL)
 		return -1;
 	z->has_route = true;
-	route_keep_words(ctx, args, WK_CONF_ROUTE_ZONE,
-	    (size_t)(z - ctx->c->zones->zones));
+	route_keep_words(
+	    ctx, args, WK_CONF_ROUTE_ZONE, (size_t)(z - ctx->c->zones->zones));
 	return 0;
 }
 
@@ -236,8 +236,8 @@ kw_zone_policy(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 		return -1;
 #define ZONE_PICK(names, field, type)                                          \
 	do {                                                                   \
-		i = wk_conf_pick(what, v, names, WK_ARRAY_LEN(names), err,     \
-		    errlen);                                                   \
+		i = wk_conf_pick(                                              \
+		    what, v, names, WK_ARRAY_LEN(names), err, errlen);         \
 		if (i < 0)                                                     \
 			return wk_conf_bad(ctx, 1);                            \
 		z->field = (type)i;                                            \
@@ -394,7 +394,8 @@ wk_conf_routes_dump(const struct wk_config *c, FILE *out)
 		fprintf(out, "\taction %s\n", wk_zone_action_name(z->action));
 		if (z->has_route)
 			route_dump_hops(out, "\troute", &z->route);
-		fprintf(out, "\tcookies %s\n", wk_zone_cookies_name(z->cookies));
+		fprintf(
+		    out, "\tcookies %s\n", wk_zone_cookies_name(z->cookies));
 		fprintf(out, "\tcredentials %s\n",
 		    wk_zone_creds_name(z->credentials));
 		fprintf(out, "\tintercept %s\n", route_on_off[z->intercept]);

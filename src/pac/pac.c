@@ -46,7 +46,7 @@ extern char **environ;
 #define PAC_CACHE_SLOTS 1024
 #define PAC_SCRIPT_MAX (4 * 1024 * 1024) /* bytes of a script */
 #define PAC_LINE_MAX (16 * 1024)
-#define PAC_WATCH_MS 1000		   /* file:// change check */
+#define PAC_WATCH_MS 1000		 /* file:// change check */
 #define PAC_HTTP_REFRESH_MS (300 * 1000) /* http:// fetched again */
 #define PAC_FETCH_TIMEOUT_S 10
 
@@ -101,13 +101,13 @@ static struct {
 	unsigned restarts;
 
 	/* the script */
-	char *url;	    /* from the config */
-	char *good;	    /* the last source that loaded */
+	char *url;  /* from the config */
+	char *good; /* the last source that loaded */
 	size_t good_len;
-	char *trying;	    /* a source being loaded */
+	char *trying; /* a source being loaded */
 	size_t trying_len;
 	bool helper_has_good; /* the helper runs `good` */
-	uint64_t script_gen; /* bumped when a new script loads */
+	uint64_t script_gen;  /* bumped when a new script loads */
 	struct timespec mtime;
 	off_t size;
 	uint64_t last_fetch_ms;
@@ -123,9 +123,7 @@ static struct {
 	struct pac_cache_slot cache[PAC_CACHE_SLOTS];
 	bool stop;
 	bool reload;
-} P = { .mu = PTHREAD_MUTEX_INITIALIZER,
-	.wake_fd = { -1, -1 },
-	.pid = -1 };
+} P = { .mu = PTHREAD_MUTEX_INITIALIZER, .wake_fd = { -1, -1 }, .pid = -1 };
 
 static void pac_kick(void);
 static void pac_load_source(const char *src, size_t len);
@@ -182,8 +180,8 @@ pac_deliver(struct wk_pac_query *q)
 	wk_worker_post(q->w, pac_deliver_cb, q);
 }
 
-static void
-pac_fail(struct wk_pac_query *q, const char *fmt, ...) WK_PRINTF(2, 3);
+static void pac_fail(struct wk_pac_query *q, const char *fmt, ...)
+    WK_PRINTF(2, 3);
 
 static void
 pac_fail(struct wk_pac_query *q, const char *fmt, ...)
@@ -254,8 +252,8 @@ pac_helper_spawn(void)
 	evutil_make_socket_nonblocking(sv[0]);
 	P.pid = pid;
 	P.bev = bufferevent_socket_new(P.base, sv[0], BEV_OPT_CLOSE_ON_FREE);
-	bufferevent_setcb(P.bev, pac_helper_read_cb, NULL, pac_helper_event_cb,
-	    NULL);
+	bufferevent_setcb(
+	    P.bev, pac_helper_read_cb, NULL, pac_helper_event_cb, NULL);
 	bufferevent_enable(P.bev, EV_READ);
 	P.cmd = PAC_CMD_NONE;
 	P.helper_has_good = false;
@@ -330,8 +328,8 @@ pac_load_answer(const char *rest)
 			pthread_mutex_lock(&P.mu);
 			P.script_gen++;
 			pthread_mutex_unlock(&P.mu);
-			wk_log_notice("pac: loaded %s (%zu bytes)", name,
-			    P.good_len);
+			wk_log_notice(
+			    "pac: loaded %s (%zu bytes)", name, P.good_len);
 		}
 		return;
 	}
@@ -441,7 +439,7 @@ pac_helper_read_cb(struct bufferevent *bev, void *arg)
 			pac_find_answer(line + 2);
 		} else {
 			wk_log_warnx("pac: unexpected line from the helper: "
-				    "%.100s",
+				     "%.100s",
 			    line);
 		}
 		free(line);
@@ -580,8 +578,8 @@ pac_read_file(bool force)
 	P.mtime = st.st_mtim;
 	P.size = st.st_size;
 	if (st.st_size > PAC_SCRIPT_MAX) {
-		wk_log_err("pac: %s is larger than %d bytes", P.url,
-		    PAC_SCRIPT_MAX);
+		wk_log_err(
+		    "pac: %s is larger than %d bytes", P.url, PAC_SCRIPT_MAX);
 		return;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -619,8 +617,8 @@ pac_http_done_cb(struct evhttp_request *req, void *arg)
 	if (code != 200) {
 		wk_log_err("pac: fetching %s: HTTP %d", P.url, code);
 	} else if (evbuffer_get_length(body) > PAC_SCRIPT_MAX) {
-		wk_log_err("pac: %s is larger than %d bytes", P.url,
-		    PAC_SCRIPT_MAX);
+		wk_log_err(
+		    "pac: %s is larger than %d bytes", P.url, PAC_SCRIPT_MAX);
 	} else {
 		size_t len = evbuffer_get_length(body);
 		char *buf = wk_malloc(len + 1);
@@ -669,8 +667,8 @@ pac_fetch_http(void)
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Host", host);
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Accept",
 	    "application/x-ns-proxy-autoconfig, */*");
-	evhttp_add_header(evhttp_request_get_output_headers(req), "Connection",
-	    "close");
+	evhttp_add_header(
+	    evhttp_request_get_output_headers(req), "Connection", "close");
 	if (evhttp_make_request(P.http, req, EVHTTP_REQ_GET, target) == 0)
 		P.fetching = true;
 	else
@@ -690,7 +688,8 @@ pac_apply_conf(void)
 	P.cache_ms = c->timeout.pac_cache_ms;
 	if (P.heap_max != c->limit.pac_heap && P.bev != NULL) {
 		P.heap_max = c->limit.pac_heap;
-		pac_helper_gone("the PAC helper was restarted (new heap limit)");
+		pac_helper_gone(
+		    "the PAC helper was restarted (new heap limit)");
 	}
 	P.heap_max = c->limit.pac_heap;
 	if (changed) {
@@ -795,8 +794,8 @@ wk_pac_service_start(struct wk_ctx *ctx, const char *self_exe)
 	P.base = event_base_new();
 	if (P.base == NULL)
 		return -1;
-	P.wake_ev = event_new(P.base, P.wake_fd[0], EV_READ | EV_PERSIST,
-	    pac_wake_cb, NULL);
+	P.wake_ev = event_new(
+	    P.base, P.wake_fd[0], EV_READ | EV_PERSIST, pac_wake_cb, NULL);
 	event_add(P.wake_ev, NULL);
 	P.tick = event_new(P.base, -1, EV_PERSIST, pac_tick_cb, NULL);
 	event_add(P.tick, &tick);

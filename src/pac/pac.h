@@ -19,8 +19,8 @@ struct wk_worker;
 /* hops/n on success; on failure n == 0 and err says why (the script threw,
  * timed out, returned garbage, is not loaded). Runs on the asking
  * worker's loop, possibly inside wk_pac_find. */
-typedef void (*wk_pac_cb)(const struct wk_pac_hop *hops, size_t n,
-    const char *err, void *arg);
+typedef void (*wk_pac_cb)(
+    const struct wk_pac_hop *hops, size_t n, const char *err, void *arg);
 
 /* Starts the PAC service (its thread and helper process) for the
  * config's `pac` URL, or reconfigures it on reload. self_exe is the

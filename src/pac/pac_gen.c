@@ -144,8 +144,8 @@ pac_gen_glob(struct evbuffer *out, const char *pat)
 				evbuffer_add(out, p, 1);
 			}
 			evbuffer_add(out, "]", 1);
-		} else if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '_') {
+		} else if ((*p >= 'a' && *p <= 'z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '_') {
 			evbuffer_add(out, p, 1);
 		} else if ((unsigned char)*p < 0x20 ||
 		    (unsigned char)*p >= 0x7f) {
@@ -230,8 +230,8 @@ pac_gen_is_direct(const struct wk_zone *z, const struct wk_config *c)
 }
 
 void
-wk_pac_generate(const struct wk_config *c, const char *proxy,
-    struct evbuffer *out)
+wk_pac_generate(
+    const struct wk_config *c, const char *proxy, struct evbuffer *out)
 {
 	const struct wk_zones *zs = c->zones;
 
@@ -256,8 +256,8 @@ wk_pac_generate(const struct wk_config *c, const char *proxy,
 
 		if (z->n_terms == 0)
 			continue;
-		evbuffer_add_printf(out, "  // zone %s (%s)\n  if (", z->name,
-		    z->where);
+		evbuffer_add_printf(
+		    out, "  // zone %s (%s)\n  if (", z->name, z->where);
 		for (size_t j = 0; j < z->n_terms; j++) {
 			if (j > 0)
 				evbuffer_add_printf(out, " ||\n      ");
@@ -266,7 +266,8 @@ wk_pac_generate(const struct wk_config *c, const char *proxy,
 		evbuffer_add_printf(out, ")\n    return %s;\n",
 		    pac_gen_is_direct(z, c) ? "\"DIRECT\"" : "wkProxy");
 	}
-	evbuffer_add_printf(out, "  // the default zone (%s)\n  return %s;\n}\n",
+	evbuffer_add_printf(out,
+	    "  // the default zone (%s)\n  return %s;\n}\n",
 	    zs != NULL && zs->dflt != NULL ? zs->dflt->where : "built-in",
 	    zs != NULL && zs->dflt != NULL && pac_gen_is_direct(zs->dflt, c) ?
 		"\"DIRECT\"" :
@@ -299,7 +300,8 @@ wk_pac_proxy_of(const struct wk_config *c, char *buf, size_t len)
 			if (IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr))
 				snprintf(a, sizeof(a), "::1");
 			else
-				inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+				inet_ntop(
+				    AF_INET6, &s6->sin6_addr, a, sizeof(a));
 			snprintf(buf, len, "[%s]:%u", a, port);
 		}
 		return;

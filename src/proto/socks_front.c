@@ -52,8 +52,8 @@ struct wk_socks_sess {
 	char host[WK_HOST_MAX];
 	uint16_t port;
 	struct wk_chain *chain;
-	struct wk_target *target; /* deciding the zone and route */
-	struct wk_route_dyn *dyn; /* a route from the PAC script */
+	struct wk_target *target;     /* deciding the zone and route */
+	struct wk_route_dyn *dyn;     /* a route from the PAC script */
 	const struct wk_route *route; /* the route being tried */
 	struct wk_dial_wait *dialing; /* waiting for the dial command */
 	bool dialed;		      /* the dial ran for this request */

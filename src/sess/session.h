@@ -67,12 +67,12 @@ struct wk_req {
 	char *raw_head; /* the client's head, when the route has an HTTP
 			 * upstream (it is rebuilt in absolute form) */
 	size_t raw_head_len;
-	char *authority; /* IDNA A-label authority when it differs */
-	const struct wk_zone *zone;   /* the destination's zone, or NULL */
-	const struct wk_route *route; /* the hops to try (conf or dyn) */
-	struct wk_route_dyn *dyn;     /* a route from the PAC script */
+	char *authority;	    /* IDNA A-label authority when it differs */
+	const struct wk_zone *zone; /* the destination's zone, or NULL */
+	const struct wk_route *route;  /* the hops to try (conf or dyn) */
+	struct wk_route_dyn *dyn;      /* a route from the PAC script */
 	const struct wk_upstream *hop; /* the hop that carries the request */
-	bool absolute;	 /* this request goes to an HTTP upstream */
+	bool absolute; /* this request goes to an HTTP upstream */
 	bool is_head, is_connect, upgrade;
 	bool client_http10;
 	bool keep_alive; /* the client connection may carry another request */
@@ -134,10 +134,10 @@ struct wk_sess {
 
 	struct bufferevent *up; /* upstream connection, NULL when none */
 	struct sockaddr_storage up_addr;
-	struct wk_chain *connecting; /* the route being tried */
-	struct wk_target *targeting; /* the zone and route being decided */
+	struct wk_chain *connecting;  /* the route being tried */
+	struct wk_target *targeting;  /* the zone and route being decided */
 	struct wk_dial_wait *dialing; /* waiting for the dial command */
-	struct wk_relay *relay;	     /* TUNNEL state: the splice relay */
+	struct wk_relay *relay;	      /* TUNNEL state: the splice relay */
 
 	/* Reading is ours, not the bufferevents': libevent 2.1 reads at most
 	 * 4 KiB per call (plus an ioctl). These events read up to 64 KiB into

@@ -156,7 +156,7 @@ target_pac_cb(
 		t->res.route = &c->pac.fallback;
 	} else {
 		wk_log_warnx("pac: %s for %s; no pac-fallback: failing the "
-			    "request",
+			     "request",
 		    err, t->url);
 		t->res.verdict = WK_TARGET_FAIL;
 		snprintf(t->res.detail, sizeof(t->res.detail),
@@ -204,7 +204,8 @@ target_dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
 	}
 	if (result == 0)
 		for (struct evutil_addrinfo *a = ai;
-		    a != NULL && d.n_addrs < TARGET_MAX_ADDRS; a = a->ai_next) {
+		     a != NULL && d.n_addrs < TARGET_MAX_ADDRS;
+		     a = a->ai_next) {
 			if (a->ai_addrlen > sizeof(addrs[0]))
 				continue;
 			memset(&addrs[d.n_addrs], 0, sizeof(addrs[0]));
@@ -219,9 +220,8 @@ target_dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
 }
 
 struct wk_target *
-wk_target_start(struct wk_worker *w, const struct wk_config *c,
-    const char *url, const char *host, uint16_t port, wk_target_cb cb,
-    void *arg)
+wk_target_start(struct wk_worker *w, const struct wk_config *c, const char *url,
+    const char *host, uint16_t port, wk_target_cb cb, void *arg)
 {
 	struct wk_target *t;
 	struct wk_zone_dest d = { .host = host, .port = port };

@@ -46,8 +46,8 @@ typedef void (*wk_target_cb)(struct wk_target_result *r, void *arg);
  * (http://host/path, https://host/ for tunnels). Returns a handle, or NULL
  * when the callback already ran. */
 struct wk_target *wk_target_start(struct wk_worker *w,
-    const struct wk_config *c, const char *url, const char *host,
-    uint16_t port, wk_target_cb cb, void *arg);
+    const struct wk_config *c, const char *url, const char *host, uint16_t port,
+    wk_target_cb cb, void *arg);
 void wk_target_cancel(struct wk_target *t);
 
 void wk_route_dyn_free_(struct wk_route_dyn *d);

@@ -157,7 +157,8 @@ dial_reap(void)
 		    "the dial command (%s) was killed by signal %d", D.shown,
 		    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
 	if (ok)
-		wk_log_notice("dial: %s; retrying the waiting requests", detail);
+		wk_log_notice(
+		    "dial: %s; retrying the waiting requests", detail);
 	else
 		wk_log_err("dial: %s; no dial for the next %u ms", detail,
 		    D.holdoff_ms);
@@ -190,7 +191,8 @@ static void
 dial_spawn(void)
 {
 	posix_spawnattr_t at;
-	struct timeval tv = { D.timeout_ms / 1000, (D.timeout_ms % 1000) * 1000 };
+	struct timeval tv = { D.timeout_ms / 1000,
+		(D.timeout_ms % 1000) * 1000 };
 	pid_t pid;
 	int rc;
 
@@ -273,8 +275,8 @@ wk_dial_service_start(void)
 	D.base = event_base_new();
 	if (D.base == NULL)
 		return -1;
-	D.wake_ev = event_new(D.base, D.wake_fd[0], EV_READ | EV_PERSIST,
-	    dial_wake_cb, NULL);
+	D.wake_ev = event_new(
+	    D.base, D.wake_fd[0], EV_READ | EV_PERSIST, dial_wake_cb, NULL);
 	event_add(D.wake_ev, NULL);
 	D.timer = evtimer_new(D.base, dial_timeout_cb, NULL);
 	if (pthread_create(&D.thread, NULL, dial_main, NULL) != 0)
@@ -325,8 +327,8 @@ wk_dial_service_stop(void)
 }
 
 struct wk_dial_wait *
-wk_dial_wait(struct wk_worker *w, const struct wk_config *c, wk_dial_cb cb,
-    void *arg)
+wk_dial_wait(
+    struct wk_worker *w, const struct wk_config *c, wk_dial_cb cb, void *arg)
 {
 	struct wk_dial_wait *d;
 	char detail[600];
@@ -370,7 +372,8 @@ wk_dial_wait(struct wk_worker *w, const struct wk_config *c, wk_dial_cb cb,
 		for (size_t i = 0; i < c->dial.argc; i++) {
 			if (i > 0)
 				strncat(D.shown, " ", len - strlen(D.shown));
-			strncat(D.shown, c->dial.argv[i], len - strlen(D.shown));
+			strncat(
+			    D.shown, c->dial.argv[i], len - strlen(D.shown));
 		}
 		D.timeout_ms = c->dial.timeout_ms;
 		D.holdoff_ms = c->dial.holdoff_ms;

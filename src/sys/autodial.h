@@ -26,8 +26,8 @@ bool wk_dial_applies(const struct wk_config *c, enum wk_conn_err err);
 
 /* Waits for a dial (starting one when none runs). Returns a handle, or
  * NULL when the callback already ran (hold-off, no service). */
-struct wk_dial_wait *wk_dial_wait(struct wk_worker *w,
-    const struct wk_config *c, wk_dial_cb cb, void *arg);
+struct wk_dial_wait *wk_dial_wait(
+    struct wk_worker *w, const struct wk_config *c, wk_dial_cb cb, void *arg);
 /* The callback will not run. */
 void wk_dial_cancel(struct wk_dial_wait *d);
 

@@ -46,8 +46,7 @@ struct wk_zone_index {
 };
 
 static const char *const zone_action_names[] = { "allow", "deny" };
-static const char *const zone_cookies_names[] = { "on", "off",
-	"session-only" };
+static const char *const zone_cookies_names[] = { "on", "off", "session-only" };
 static const char *const zone_creds_names[] = { "auto", "prompt", "never" };
 static const char *const zone_decomp_names[] = { "auto", "always", "never" };
 static const char *const zone_log_names[] = { "meta", "none", "full" };
@@ -86,8 +85,8 @@ wk_zone_log_name(enum wk_zone_log v)
 /* Terms                                                               */
 
 static int
-zone_parse_port(const char *s, uint16_t *lo, uint16_t *hi, char *err,
-    size_t errlen)
+zone_parse_port(
+    const char *s, uint16_t *lo, uint16_t *hi, char *err, size_t errlen)
 {
 	unsigned long a, b;
 	char *end;
@@ -199,9 +198,10 @@ zone_glob_name(const char *s, size_t len, char *out, size_t outlen, char *err,
 			char a[WK_HOST_MAX], why[160];
 			size_t al;
 
-			if (wk_idna_host(s + i, j - i, false, a, why,
-				sizeof(why)) < 0) {
-				snprintf(err, errlen, "invalid label \"%.*s\": %.60s",
+			if (wk_idna_host(
+				s + i, j - i, false, a, why, sizeof(why)) < 0) {
+				snprintf(err, errlen,
+				    "invalid label \"%.*s\": %.60s",
 				    (int)WK_MIN(j - i, 64), s + i, why);
 				return -1;
 			}
@@ -232,8 +232,8 @@ wk_zone_term_clear(struct wk_zone_term *t)
 }
 
 int
-wk_zone_term_parse(const char *text, const char *where,
-    struct wk_zone_term *t, char *err, size_t errlen)
+wk_zone_term_parse(const char *text, const char *where, struct wk_zone_term *t,
+    char *err, size_t errlen)
 {
 	size_t len = strlen(text), hlen;
 	const char *host = text, *port = NULL, *colon;
@@ -261,7 +261,8 @@ wk_zone_term_parse(const char *text, const char *where,
 		if (rb[1] == ':')
 			port = rb + 2;
 	} else if (text[0] == '[' && rb == NULL) {
-		snprintf(err, errlen, "expected [IPv6]:PORT or [IPv6/PREFIX]:PORT");
+		snprintf(
+		    err, errlen, "expected [IPv6]:PORT or [IPv6/PREFIX]:PORT");
 		return -1;
 	} else if ((colon = strchr(text, ':')) != NULL &&
 	    strchr(colon + 1, ':') == NULL) {
@@ -282,8 +283,8 @@ wk_zone_term_parse(const char *text, const char *where,
 	} else if (zone_parse_cidr(host, hlen, t) == 0) {
 		/* done */
 	} else if (host != text || memchr(host, '/', hlen) != NULL) {
-		snprintf(err, errlen,
-		    "invalid address or CIDR range \"%.*s\"", (int)hlen, host);
+		snprintf(err, errlen, "invalid address or CIDR range \"%.*s\"",
+		    (int)hlen, host);
 		return -1;
 	} else {
 		const char *n = host;
@@ -304,8 +305,9 @@ wk_zone_term_parse(const char *text, const char *where,
 			n = host, nl = hlen;
 			if (zone_glob_name(n, nl, name, sizeof(name), why,
 				sizeof(why)) < 0) {
-				snprintf(err, errlen, "invalid pattern \"%.*s\": %s",
-				    (int)hlen, host, why);
+				snprintf(err, errlen,
+				    "invalid pattern \"%.*s\": %s", (int)hlen,
+				    host, why);
 				return -1;
 			}
 		} else {
@@ -314,8 +316,9 @@ wk_zone_term_parse(const char *text, const char *where,
 			if (nl == 0 ||
 			    wk_idna_host(n, nl, false, name, why, sizeof(why)) <
 				0) {
-				snprintf(err, errlen, "invalid host \"%.*s\": %s",
-				    (int)hlen, host, nl == 0 ? "empty" : why);
+				snprintf(err, errlen,
+				    "invalid host \"%.*s\": %s", (int)hlen,
+				    host, nl == 0 ? "empty" : why);
 				return -1;
 			}
 		}
@@ -339,8 +342,8 @@ zone_prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
 	return ((a[full] ^ net[full]) & (0xffu << (8 - rest))) == 0;
 }
 
-static const uint8_t zone_v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-	0xff, 0xff };
+static const uint8_t zone_v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
+	0xff };
 
 /* An address as 4 or 16 bytes; IPv4-mapped IPv6 counts as IPv4. */
 static int
@@ -365,8 +368,8 @@ zone_sa_bytes(const struct sockaddr_storage *ss, uint8_t out[16])
 }
 
 static bool
-zone_cidr_match(const struct wk_zone_term *t, const struct wk_zone_dest *d,
-    bool *need_addr)
+zone_cidr_match(
+    const struct wk_zone_term *t, const struct wk_zone_dest *d, bool *need_addr)
 {
 	uint8_t b[16];
 	int fam;
@@ -382,7 +385,8 @@ zone_cidr_match(const struct wk_zone_term *t, const struct wk_zone_dest *d,
 			}
 		} else
 			return false;
-		return fam == t->family && zone_prefix_match(b, t->addr, t->prefix);
+		return fam == t->family &&
+		    zone_prefix_match(b, t->addr, t->prefix);
 	}
 	if (!d->resolved) {
 		*need_addr = true;
@@ -390,7 +394,8 @@ zone_cidr_match(const struct wk_zone_term *t, const struct wk_zone_dest *d,
 	}
 	for (size_t i = 0; i < d->n_addrs; i++) {
 		fam = zone_sa_bytes(&d->addrs[i], b);
-		if (fam == t->family && zone_prefix_match(b, t->addr, t->prefix))
+		if (fam == t->family &&
+		    zone_prefix_match(b, t->addr, t->prefix))
 			return true;
 	}
 	return false;
@@ -405,8 +410,8 @@ zone_is_under(const char *host, size_t hl, const char *name, size_t nl)
 }
 
 bool
-wk_zone_term_match(const struct wk_zone_term *t, const struct wk_zone_dest *d,
-    bool *need_addr)
+wk_zone_term_match(
+    const struct wk_zone_term *t, const struct wk_zone_dest *d, bool *need_addr)
 {
 	size_t hl = strlen(d->host);
 
@@ -495,7 +500,8 @@ zone_index_build(const struct wk_zones *zs)
 		for (size_t j = 0; j < z->n_terms; j++, rank++) {
 			const struct wk_zone_term *t = &z->terms[j];
 
-			if (t->kind == WK_ZT_EXACT || t->kind == WK_ZT_SUBDOMS ||
+			if (t->kind == WK_ZT_EXACT ||
+			    t->kind == WK_ZT_SUBDOMS ||
 			    t->kind == WK_ZT_DOMAIN) {
 				struct zone_ix_entry *e =
 				    &ix->entries[ix->n_entries++];
@@ -528,8 +534,8 @@ zone_index_build(const struct wk_zones *zs)
 /* The best (lowest-rank) indexed term matching host as a whole or as
  * the part after a dot. */
 static const struct zone_ix_entry *
-zone_index_lookup(const struct wk_zone_index *ix, const struct wk_zone_dest *d,
-    size_t hl)
+zone_index_lookup(
+    const struct wk_zone_index *ix, const struct wk_zone_dest *d, size_t hl)
 {
 	const struct zone_ix_entry *best = NULL;
 	const char *h = d->host;
@@ -545,7 +551,7 @@ zone_index_lookup(const struct wk_zone_index *ix, const struct wk_zone_dest *d,
 
 		for (const struct zone_ix_entry *e =
 			 ix->buckets[hash & (ix->n_buckets - 1)];
-		    e != NULL; e = e->next) {
+		     e != NULL; e = e->next) {
 			if (best != NULL && e->rank >= best->rank)
 				break;
 			if (e->hash != hash || e->name_len != sl ||
@@ -607,8 +613,8 @@ wk_zone_route_of(const struct wk_zone *z, const struct wk_config *c)
 }
 
 void
-wk_zone_route_text(const struct wk_zone *z, const struct wk_config *c,
-    char *buf, size_t len)
+wk_zone_route_text(
+    const struct wk_zone *z, const struct wk_config *c, char *buf, size_t len)
 {
 	const struct wk_route *r = wk_zone_route_of(z, c);
 	size_t o = 0;

@@ -43,9 +43,9 @@ enum wk_zone_action {
 };
 
 enum wk_zone_cookies {
-	WK_ZONE_COOKIES_ON = 0,	  /* the shared jar, both ways */
-	WK_ZONE_COOKIES_OFF,	  /* untouched */
-	WK_ZONE_COOKIES_SESSION,  /* kept as session cookies only */
+	WK_ZONE_COOKIES_ON = 0,	 /* the shared jar, both ways */
+	WK_ZONE_COOKIES_OFF,	 /* untouched */
+	WK_ZONE_COOKIES_SESSION, /* kept as session cookies only */
 	WK_ZONE_COOKIES_COUNT
 };
 
@@ -92,8 +92,8 @@ struct wk_zone_index;
 struct wk_zones {
 	struct wk_zone *zones;
 	size_t n;
-	struct wk_zone *dflt; /* never NULL once built */
-	bool need_addr;	      /* some term is a CIDR range */
+	struct wk_zone *dflt;	     /* never NULL once built */
+	bool need_addr;		     /* some term is a CIDR range */
 	struct wk_zone_index *index; /* built by wk_zones_finish */
 };
 
@@ -110,7 +110,7 @@ struct wk_zone_dest {
 
 /* The outcome of a match. */
 struct wk_zone_hit {
-	const struct wk_zone *zone;	/* never NULL after a match */
+	const struct wk_zone *zone;	 /* never NULL after a match */
 	const struct wk_zone_term *term; /* NULL: the default zone */
 };
 
@@ -153,7 +153,7 @@ const char *wk_zone_decompress_name(enum wk_zone_decompress v);
 const char *wk_zone_log_name(enum wk_zone_log v);
 
 /* Writes the route as config words ("direct", "corp direct", "pac"). */
-void wk_zone_route_text(const struct wk_zone *z, const struct wk_config *c,
-    char *buf, size_t len);
+void wk_zone_route_text(
+    const struct wk_zone *z, const struct wk_config *c, char *buf, size_t len);
 
 #endif

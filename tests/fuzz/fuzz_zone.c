@@ -33,7 +33,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(text, data, size);
 	text[size] = '\0';
 	for (l = strtok_r(text, "\n", &save); l != NULL && n < FUZZ_MAX_LINES;
-	    l = strtok_r(NULL, "\n", &save))
+	     l = strtok_r(NULL, "\n", &save))
 		lines[n++] = l;
 	if (n < 2) {
 		free(text);

@@ -73,8 +73,8 @@ pac_says(const char *url, const char *host)
 	static char out[256];
 	char err[512];
 
-	if (wk_pac_js_find(g_js, url, host, out, sizeof(out), err,
-		sizeof(err)) < 0)
+	if (wk_pac_js_find(
+		g_js, url, host, out, sizeof(out), err, sizeof(err)) < 0)
 		fail_msg("FindProxyForURL(%s, %s): %s", url, host, err);
 	return out;
 }
@@ -180,8 +180,8 @@ test_agrees_with_zones(void **state)
 		want = zones_say(host, port);
 		got = pac_says(url, host);
 		if (strcmp(got, want) != 0)
-			fail_msg("%s: script says \"%s\", zones say \"%s\"", url,
-			    got, want);
+			fail_msg("%s: script says \"%s\", zones say \"%s\"",
+			    url, got, want);
 		checked++;
 	}
 	print_message("# %d random destinations agree\n", checked);
