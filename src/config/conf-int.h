@@ -66,8 +66,9 @@ struct wk_conf_ctx {
 	/* private to conf.c */
 	struct conf_seen *seen; /* singleton directives set so far */
 	size_t n_seen;
-	struct conf_loc *listen_locs;	/* parallel to c->listens */
-	struct conf_loc *upstream_locs; /* parallel to c->upstreams */
+	struct conf_loc *listen_locs; /* parallel to c->listens */
+	/* owned by conf_upstream.c */
+	struct wk_conf_word *upstream_locs; /* parallel to c->upstreams */
 	/* owned by conf_route.c */
 	struct wk_conf_route_words *routes; /* resolved at the end */
 	size_t n_routes;
@@ -124,6 +125,19 @@ int wk_conf_pick(const char *what, const char *word, const char *const *names,
  * malformed, -2 on overflow. */
 int wk_conf_parse_duration(const char *s, uint64_t *ms);
 void wk_conf_fmt_duration(uint64_t ms, char *buf, size_t len);
+
+/* "N" with N <= max into *out: 0, or -1. */
+int wk_conf_parse_small(const char *s, unsigned max, unsigned *out);
+/* Writes s as a config word, quoted when it must be. */
+void wk_conf_put_word(FILE *out, const char *s);
+
+/* conf_acl.c: `allow` and `deny`. */
+extern const struct wk_conf_kw_list wk_conf_acl_list;
+void wk_conf_acl_dump(const struct wk_config *c, FILE *out);
+
+/* conf_upstream.c: `upstream NAME { ... }` blocks. */
+extern const struct wk_conf_kw_list wk_conf_upstream_list;
+void wk_conf_upstreams_dump(const struct wk_config *c, FILE *out);
 
 /* conf_dial.c: the `dial { ... }` block. */
 extern const struct wk_conf_kw_list wk_conf_dial_list;

@@ -367,8 +367,8 @@ conf_fmt_size(uint64_t v, char *buf, size_t len)
 }
 
 /* Parses 1 to 3 decimal digits up to max. */
-static int
-conf_parse_small(const char *s, unsigned max, unsigned *out)
+int
+wk_conf_parse_small(const char *s, unsigned max, unsigned *out)
 {
 	unsigned v = 0;
 	size_t n = strlen(s), i;
@@ -384,117 +384,6 @@ conf_parse_small(const char *s, unsigned max, unsigned *out)
 		return -1;
 	*out = v;
 	return 0;
-}
-
-/* Parses "ADDR/PREFIX" or "ADDR" into r (allow left alone). IPv4-mapped
- * IPv6 networks become IPv4 rules, since mapped clients match as IPv4. */
-static int
-conf_parse_cidr(const char *s, struct wk_acl_rule *r, char *err, size_t errlen)
-{
-	char addr[INET6_ADDRSTRLEN + 1];
-	const char *slash = strchr(s, '/');
-	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-	unsigned maxbits, prefix, i;
-	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
-		0xff };
-
-	if (alen == 0 || alen >= sizeof(addr))
-		goto bad_addr;
-	memcpy(addr, s, alen);
-	addr[alen] = '\0';
-	memset(r->addr, 0, sizeof(r->addr));
-	if (strchr(addr, ':') != NULL) {
-		r->family = AF_INET6;
-		maxbits = 128;
-		if (inet_pton(AF_INET6, addr, r->addr) != 1)
-			goto bad_addr;
-	} else {
-		r->family = AF_INET;
-		maxbits = 32;
-		if (inet_pton(AF_INET, addr, r->addr) != 1)
-			goto bad_addr;
-	}
-	prefix = maxbits;
-	if (slash != NULL && conf_parse_small(slash + 1, maxbits, &prefix)) {
-		snprintf(err, errlen,
-		    "invalid prefix length in \"%s\" (0 to %u)", s, maxbits);
-		return -1;
-	}
-	for (i = prefix; i < maxbits; i++) {
-		if (r->addr[i / 8] & (0x80u >> (i % 8))) {
-			snprintf(err, errlen, "host bits set in %s", s);
-			return -1;
-		}
-	}
-	r->prefix = prefix;
-	if (r->family == AF_INET6 && prefix >= 96 &&
-	    memcmp(r->addr, mapped, sizeof(mapped)) == 0) {
-		memmove(r->addr, r->addr + 12, 4);
-		memset(r->addr + 4, 0, 12);
-		r->family = AF_INET;
-		r->prefix = prefix - 96;
-	}
-	return 0;
-bad_addr:
-	snprintf(err, errlen,
-	    "invalid address \"%s\" (expected an address, a network like "
-	    "10.0.0.0/8 or fd00::/8, or all)",
-	    s);
-	return -1;
-}
-
-static bool
-conf_prefix_match(const uint8_t *a, const uint8_t *net, unsigned prefix)
-{
-	unsigned full = prefix / 8, rest = prefix % 8;
-
-	if (memcmp(a, net, full) != 0)
-		return false;
-	if (rest == 0)
-		return true;
-	return ((a[full] ^ net[full]) & (0xffu << (8 - rest)) & 0xffu) == 0;
-}
-
-bool
-wk_conf_client_allowed(const struct wk_config *c, const struct sockaddr *sa)
-{
-	uint8_t a[16];
-	int family;
-	size_t i;
-
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *sin = (const void *)sa;
-
-		family = AF_INET;
-		memcpy(a, &sin->sin_addr, 4);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const void *)sa;
-
-		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
-			family = AF_INET;
-			memcpy(a, sin6->sin6_addr.s6_addr + 12, 4);
-		} else {
-			family = AF_INET6;
-			memcpy(a, sin6->sin6_addr.s6_addr, 16);
-		}
-	} else {
-		return false;
-	}
-	if (c->n_acl == 0) {
-		static const uint8_t v6_loopback[16] = { [15] = 1 };
-
-		if (family == AF_INET)
-			return a[0] == 127;
-		return memcmp(a, v6_loopback, 16) == 0;
-	}
-	for (i = 0; i < c->n_acl; i++) {
-		const struct wk_acl_rule *r = &c->acl[i];
-
-		if (r->family == family &&
-		    conf_prefix_match(a, r->addr, r->prefix))
-			return r->allow;
-	}
-	return false;
 }
 
 int
@@ -541,7 +430,7 @@ wk_conf_parse_listen(
 	host[hlen] = '\0';
 	if (port_s[0] == '\0')
 		goto noport;
-	if (conf_parse_small(port_s, 65535, &port) || port == 0) {
+	if (wk_conf_parse_small(port_s, 65535, &port) || port == 0) {
 		snprintf(err, errlen,
 		    "invalid port in listen address \"%s\" (1 to 65535)", s);
 		return -1;
@@ -662,30 +551,6 @@ static const char *const conf_listen_proto_names[WK_LISTEN_PROTO_COUNT] = {
 	[WK_LISTEN_SOCKS] = "socks",
 };
 
-static const char *const conf_upstream_kinds[WK_UPSTREAM_KIND_COUNT] = {
-	[WK_UPSTREAM_HTTP] = "http",
-	[WK_UPSTREAM_HTTPS] = "https",
-	[WK_UPSTREAM_SOCKS4] = "socks4",
-	[WK_UPSTREAM_SOCKS4A] = "socks4a",
-	[WK_UPSTREAM_SOCKS5] = "socks5",
-};
-
-const char *
-wk_upstream_kind_name(enum wk_upstream_kind k)
-{
-	return (unsigned)k < WK_UPSTREAM_KIND_COUNT ? conf_upstream_kinds[k] :
-						      "?";
-}
-
-const struct wk_upstream *
-wk_conf_upstream(const struct wk_config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_upstreams; i++)
-		if (strcmp(c->upstreams[i].name, name) == 0)
-			return &c->upstreams[i];
-	return NULL;
-}
-
 static int
 kw_listen(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
     size_t errlen)
@@ -730,36 +595,6 @@ kw_listen(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	return 0;
 }
 
-static void
-conf_add_rule(struct wk_config *c, const struct wk_acl_rule *r)
-{
-	c->acl = wk_realloc(c->acl, (c->n_acl + 1) * sizeof(*c->acl));
-	c->acl[c->n_acl++] = *r;
-}
-
-static int
-kw_acl(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
-    size_t errlen)
-{
-	struct wk_acl_rule r;
-	const char *s = args->argv[1].text;
-
-	memset(&r, 0, sizeof(r));
-	r.allow = strcmp(args->argv[0].text, "allow") == 0;
-	if (strcmp(s, "all") == 0) {
-		/* Both families; mapped IPv4 clients match the IPv4 one. */
-		r.family = AF_INET;
-		conf_add_rule(ctx->c, &r);
-		r.family = AF_INET6;
-		conf_add_rule(ctx->c, &r);
-		return 0;
-	}
-	if (conf_parse_cidr(s, &r, err, errlen))
-		return wk_conf_bad(ctx, 1);
-	conf_add_rule(ctx->c, &r);
-	return 0;
-}
-
 static int
 kw_workers(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
     size_t errlen)
@@ -771,7 +606,7 @@ kw_workers(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 		ctx->c->workers = 0;
 		return 0;
 	}
-	if (conf_parse_small(s, CONF_MAX_WORKERS, &n) || n == 0) {
+	if (wk_conf_parse_small(s, CONF_MAX_WORKERS, &n) || n == 0) {
 		snprintf(err, errlen,
 		    "invalid number of workers \"%s\" (1 to %u, or auto)", s,
 		    CONF_MAX_WORKERS);
@@ -1042,259 +877,8 @@ kw_users(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	return 0;
 }
 
-static struct wk_upstream *
-conf_cur_upstream(struct wk_conf_ctx *ctx)
-{
-	size_t idx = (size_t)(uintptr_t)ctx->block;
-
-	return idx == 0 ? NULL : &ctx->c->upstreams[idx - 1];
-}
-
-static bool
-conf_is_name_char(unsigned char ch)
-{
-	return isalnum(ch) || ch == '-' || ch == '_' || ch == '.';
-}
-
-/* upstream NAME { ... } */
-static int
-kw_upstream(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
-    size_t errlen)
-{
-	struct wk_config *c = ctx->c;
-	const char *name = args->argv[1].text;
-	const struct wk_upstream *dup = wk_conf_upstream(c, name);
-
-	for (const char *p = name; *p != '\0'; p++)
-		if (!conf_is_name_char((unsigned char)*p)) {
-			snprintf(err, errlen,
-			    "invalid upstream name \"%s\" (letters, digits, "
-			    "'-', '_' and '.')",
-			    name);
-			return wk_conf_bad(ctx, 1);
-		}
-	if (strcmp(name, "direct") == 0) {
-		snprintf(err, errlen,
-		    "\"direct\" is reserved (it means no "
-		    "upstream in a route)");
-		return wk_conf_bad(ctx, 1);
-	}
-	if (dup != NULL) {
-		const struct conf_loc *l =
-		    &ctx->upstream_locs[dup - c->upstreams];
-		snprintf(err, errlen,
-		    "duplicate upstream \"%s\" (already at %s:%u:%u)", name,
-		    l->file, l->line, l->col);
-		return wk_conf_bad(ctx, 1);
-	}
-	c->upstreams = wk_realloc(
-	    c->upstreams, (c->n_upstreams + 1) * sizeof(*c->upstreams));
-	ctx->upstream_locs = wk_realloc(ctx->upstream_locs,
-	    (c->n_upstreams + 1) * sizeof(*ctx->upstream_locs));
-	memset(&c->upstreams[c->n_upstreams], 0, sizeof(*c->upstreams));
-	c->upstreams[c->n_upstreams].name = wk_strdup(name);
-	c->upstreams[c->n_upstreams].kind = WK_UPSTREAM_KIND_COUNT; /* unset */
-	ctx->upstream_locs[c->n_upstreams].file = args->argv[0].file;
-	ctx->upstream_locs[c->n_upstreams].line = args->argv[0].line;
-	ctx->upstream_locs[c->n_upstreams].col = args->argv[0].col;
-	c->n_upstreams++;
-	ctx->block = (void *)(uintptr_t)c->n_upstreams;
-	return 0;
-}
-
-static int
-conf_upstream_end(struct wk_conf_ctx *ctx, char *err, size_t errlen)
-{
-	struct wk_upstream *u = conf_cur_upstream(ctx);
-
-	if (u == NULL)
-		return 0;
-	if (u->kind == WK_UPSTREAM_KIND_COUNT) {
-		snprintf(err, errlen,
-		    "upstream \"%s\" needs an address: http, https, socks4, "
-		    "socks4a or socks5 HOST:PORT",
-		    u->name);
-		u->kind = WK_UPSTREAM_HTTP;
-		return -1;
-	}
-	if (u->password != NULL && u->user == NULL) {
-		snprintf(err, errlen,
-		    "upstream \"%s\" has a password but no user", u->name);
-		return -1;
-	}
-	if (u->password != NULL &&
-	    (u->kind == WK_UPSTREAM_SOCKS4 || u->kind == WK_UPSTREAM_SOCKS4A)) {
-		snprintf(err, errlen,
-		    "upstream \"%s\": SOCKS4 has a user id but no password",
-		    u->name);
-		return -1;
-	}
-	return 0;
-}
-
-/* Inside an upstream block: KIND HOST:PORT. */
-static int
-kw_up_address(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
-    char *err, size_t errlen)
-{
-	struct wk_upstream *u = conf_cur_upstream(ctx);
-	const char *s = args->argv[1].text, *colon, *hs = s;
-	char host[WK_HOST_MAX], why[160];
-	size_t hl;
-	unsigned port;
-	int k;
-
-	k = wk_conf_pick("upstream kind", args->argv[0].text,
-	    conf_upstream_kinds, WK_UPSTREAM_KIND_COUNT, err, errlen);
-	if (k < 0 || u == NULL)
-		return -1;
-	if (u->kind != WK_UPSTREAM_KIND_COUNT) {
-		snprintf(err, errlen,
-		    "upstream \"%s\" already has an address (one per block)",
-		    u->name);
-		return -1;
-	}
-	/* an address was given: a bad one is its own error, not also a
-	 * missing one at the end of the block */
-	u->kind = (enum wk_upstream_kind)k;
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-		if (rb == NULL || rb[1] != ':') {
-			snprintf(
-			    err, errlen, "expected [IPv6]:PORT, got \"%s\"", s);
-			return wk_conf_bad(ctx, 1);
-		}
-		hs = s + 1;
-		hl = (size_t)(rb - hs);
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon == NULL || colon == s) {
-			snprintf(
-			    err, errlen, "expected HOST:PORT, got \"%s\"", s);
-			return wk_conf_bad(ctx, 1);
-		}
-		hl = (size_t)(colon - s);
-	}
-	if (conf_parse_small(colon + 1, 65535, &port) != 0 || port == 0) {
-		snprintf(
-		    err, errlen, "invalid port \"%s\" (1 to 65535)", colon + 1);
-		return wk_conf_bad(ctx, 1);
-	}
-	if (wk_idna_host(hs, hl, false, host, why, sizeof(why)) < 0) {
-		snprintf(
-		    err, errlen, "invalid host \"%.*s\": %s", (int)hl, hs, why);
-		return wk_conf_bad(ctx, 1);
-	}
-	u->kind = (enum wk_upstream_kind)k;
-	u->host = wk_strdup(host);
-	u->port = (uint16_t)port;
-	return 0;
-}
-
-/* A file that holds a password must be readable by its owner only. */
-static int
-conf_check_secrecy(const char *file, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
-	    (st.st_mode & 077) != 0) {
-		snprintf(err, errlen,
-		    "%s holds a password but others can read it (chmod 600)",
-		    file);
-		return -1;
-	}
-	return 0;
-}
-
-static int
-kw_up_credential(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
-    char *err, size_t errlen)
-{
-	struct wk_upstream *u = conf_cur_upstream(ctx);
-	const char *v = args->argv[1].text;
-	bool is_pass = strcmp(args->argv[0].text, "password") == 0;
-	char **dst;
-
-	if (u == NULL)
-		return -1;
-	if (strlen(v) > 255) {
-		snprintf(err, errlen, "%s longer than 255 bytes",
-		    is_pass ? "password" : "user");
-		return wk_conf_bad(ctx, 1);
-	}
-	if (is_pass && conf_check_secrecy(args->argv[1].file, err, errlen))
-		return wk_conf_bad(ctx, 1);
-	dst = is_pass ? &u->password : &u->user;
-	if (*dst != NULL) {
-		snprintf(err, errlen, "duplicate \"%s\" in upstream \"%s\"",
-		    args->argv[0].text, u->name);
-		return -1;
-	}
-	*dst = wk_strdup(v);
-	return 0;
-}
-
-static const struct wk_conf_kw conf_upstream_kws[] = {
-	{ .section = WK_SEC_UPSTREAM,
-	    .name = "http",
-	    .handler = kw_up_address,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "http HOST:PORT" },
-	{ .section = WK_SEC_UPSTREAM,
-	    .name = "https",
-	    .handler = kw_up_address,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "https HOST:PORT" },
-	{ .section = WK_SEC_UPSTREAM,
-	    .name = "socks4",
-	    .handler = kw_up_address,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "socks4 HOST:PORT" },
-	{ .section = WK_SEC_UPSTREAM,
-	    .name = "socks4a",
-	    .handler = kw_up_address,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "socks4a HOST:PORT" },
-	{ .section = WK_SEC_UPSTREAM,
-	    .name = "socks5",
-	    .handler = kw_up_address,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "socks5 HOST:PORT" },
-	{ .section = WK_SEC_UPSTREAM,
-	    .name = "user",
-	    .handler = kw_up_credential,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "user NAME" },
-	{ .section = WK_SEC_UPSTREAM,
-	    .name = "password",
-	    .handler = kw_up_credential,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "password SECRET" },
-};
-
-static const struct wk_conf_kw_list conf_upstream_list = { conf_upstream_kws,
-	WK_ARRAY_LEN(conf_upstream_kws) };
-
 /* The top-level directives. */
 static const struct wk_conf_kw conf_main_kws[] = {
-	{ .section = WK_SEC_MAIN,
-	    .name = "upstream",
-	    .handler = kw_upstream,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .flags = WK_KW_BLOCK,
-	    .usage = "upstream NAME",
-	    .body = WK_SEC_UPSTREAM,
-	    .end = conf_upstream_end },
 	{ .section = WK_SEC_MAIN,
 	    .name = "users",
 	    .handler = kw_users,
@@ -1315,18 +899,6 @@ static const struct wk_conf_kw conf_main_kws[] = {
 	    .min_args = 1,
 	    .max_args = 2,
 	    .usage = "listen ADDR:PORT [auto|http|socks]" },
-	{ .section = WK_SEC_MAIN,
-	    .name = "allow",
-	    .handler = kw_acl,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "allow CIDR|all" },
-	{ .section = WK_SEC_MAIN,
-	    .name = "deny",
-	    .handler = kw_acl,
-	    .min_args = 1,
-	    .max_args = 1,
-	    .usage = "deny CIDR|all" },
 	{ .section = WK_SEC_MAIN,
 	    .name = "workers",
 	    .handler = kw_workers,
@@ -1374,7 +946,8 @@ static const struct wk_conf_kw_list conf_main_list = { conf_main_kws,
 /* Every keyword table, explicitly (no constructor magic). */
 static const struct wk_conf_kw_list *const conf_kw_lists[] = {
 	&conf_main_list,
-	&conf_upstream_list,
+	&wk_conf_upstream_list,
+	&wk_conf_acl_list,
 	&wk_conf_route_list,
 	&wk_conf_zone_list,
 	&wk_conf_dial_list,
@@ -1721,8 +1294,8 @@ wk_conf_apply_overrides(struct wk_config *c, const struct wk_conf_overrides *ov,
 /* Dump                                                                */
 
 /* Prints s as a word, or quoted when it would not read back as one. */
-static void
-conf_put_word(FILE *out, const char *s)
+void
+wk_conf_put_word(FILE *out, const char *s)
 {
 	const char *p;
 	bool quote = s[0] == '\0' || s[0] == '#';
@@ -1742,15 +1315,6 @@ conf_put_word(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void
-conf_dump_rule(FILE *out, const struct wk_acl_rule *r)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	inet_ntop(r->family, r->addr, a, sizeof(a));
-	fprintf(out, "%s %s/%u\n", r->allow ? "allow" : "deny", a, r->prefix);
-}
-
 void
 wk_conf_dump(const struct wk_config *c, FILE *out)
 {
@@ -1765,59 +1329,26 @@ wk_conf_dump(const struct wk_config *c, FILE *out)
 			    conf_listen_proto_names[c->listens[i].proto]);
 		fputc('\n', out);
 	}
-	for (i = 0; i < c->n_upstreams; i++) {
-		const struct wk_upstream *u = &c->upstreams[i];
-		bool v6 = strchr(u->host, ':') != NULL;
-
-		fprintf(out, "upstream %s {\n\t%s %s%s%s:%u\n", u->name,
-		    wk_upstream_kind_name(u->kind), v6 ? "[" : "", u->host,
-		    v6 ? "]" : "", u->port);
-		if (u->user != NULL) {
-			fputs("\tuser ", out);
-			conf_put_word(out, u->user);
-			fputc('\n', out);
-		}
-		if (u->password != NULL) {
-			fputs("\tpassword ", out);
-			conf_put_word(out, u->password);
-			fputc('\n', out);
-		}
-		fputs("}\n", out);
-	}
+	wk_conf_upstreams_dump(c, out);
 	wk_conf_routes_dump(c, out);
 	wk_conf_dial_dump(c, out);
 	if (c->users_file != NULL) {
 		fputs("users ", out);
-		conf_put_word(out, c->users_file);
+		wk_conf_put_word(out, c->users_file);
 		fputc('\n', out);
 	}
-	if (c->n_acl == 0)
-		fprintf(out, "# no allow/deny rules: loopback clients only\n");
-	for (i = 0; i < c->n_acl; i++) {
-		const struct wk_acl_rule *r = &c->acl[i];
-
-		/* "all" was stored as 0.0.0.0/0 then ::/0. */
-		if (r->prefix == 0 && r->family == AF_INET &&
-		    i + 1 < c->n_acl && c->acl[i + 1].prefix == 0 &&
-		    c->acl[i + 1].family == AF_INET6 &&
-		    c->acl[i + 1].allow == r->allow) {
-			fprintf(out, "%s all\n", r->allow ? "allow" : "deny");
-			i++;
-			continue;
-		}
-		conf_dump_rule(out, r);
-	}
+	wk_conf_acl_dump(c, out);
 	if (c->workers == 0)
 		fprintf(out, "workers auto\n");
 	else
 		fprintf(out, "workers %u\n", c->workers);
 	if (c->state_dir != NULL) {
 		fputs("state-dir ", out);
-		conf_put_word(out, c->state_dir);
+		wk_conf_put_word(out, c->state_dir);
 		fputc('\n', out);
 	}
 	fputs("via ", out);
-	conf_put_word(out, c->via_name);
+	wk_conf_put_word(out, c->via_name);
 	fputc('\n', out);
 	for (i = 0; i < WK_ARRAY_LEN(conf_timeouts); i++) {
 		const struct conf_timeout *t = &conf_timeouts[i];
@@ -1837,10 +1368,10 @@ wk_conf_dump(const struct wk_config *c, FILE *out)
 	}
 	fprintf(out, "log level %s\n", wk_log_level_name(c->log.level));
 	fputs("log error ", out);
-	conf_put_word(out, c->log.error_target);
+	wk_conf_put_word(out, c->log.error_target);
 	fputc('\n', out);
 	fputs("log access ", out);
-	conf_put_word(out, c->log.access_path ? c->log.access_path : "off");
+	wk_conf_put_word(out, c->log.access_path ? c->log.access_path : "off");
 	fputc('\n', out);
 	fprintf(out, "log access-format %s\n",
 	    (unsigned)c->log.access_format < WK_ACCESS_FORMAT_COUNT ?
