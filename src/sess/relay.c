@@ -3,7 +3,9 @@
  * has its own pipe, read event and write event. libevent 2.1's evbuffer
  * reads at most 4 KiB per call, which caps a bufferevent relay far below
  * what the loopback can carry. What the HTTP stage left in the
- * bufferevents' buffers goes first. */
+ * bufferevents' buffers goes first. A direction's pipe is made when its
+ * first byte arrives: many tunnels (a handshake, then a close) never carry
+ * any, and a pipe costs five system calls. */
 #include "core/wk.h"
 
 #include <sys/socket.h>
@@ -139,11 +141,49 @@ relay_dir_flush(struct relay_dir *d)
 	}
 }
 
+/* Makes the direction's pipe. Returns 0, or -1 (the session is closed). */
+static int
+relay_dir_pipe(struct relay_dir *d)
+{
+	int p[2], sz;
+
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
+		wk_log_warn("sess %llu: cannot create a tunnel pipe",
+		    (unsigned long long)d->r->s->id);
+		wk_sess_close(d->r->s, "out of file descriptors");
+		return -1;
+	}
+	d->pipe_r = p[0];
+	d->pipe_w = p[1];
+	(void)fcntl(d->pipe_w, F_SETPIPE_SZ, RELAY_PIPE_SIZE);
+	sz = fcntl(d->pipe_w, F_GETPIPE_SZ);
+	d->pipe_cap = sz > 0 ? (size_t)sz : 65536;
+	return 0;
+}
+
 static void
 relay_dir_read(struct relay_dir *d)
 {
 	struct wk_sess *s = d->r->s;
 
+	if (d->pipe_w < 0) {
+		char c;
+		ssize_t n = recv(d->src_fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+
+		if (n == 0) {
+			d->src_eof = true;
+			relay_dir_set(d, false, d->writing);
+			relay_dir_flush(d);
+			return;
+		}
+		if (n < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				relay_fail(d, true, errno);
+			return;
+		}
+		if (relay_dir_pipe(d) < 0)
+			return;
+	}
 	for (int i = 0; i < RELAY_READS_PER_EVENT && !s->dead; i++) {
 		ssize_t n;
 
@@ -211,13 +251,12 @@ relay_write_cb(evutil_socket_t fd, short what, void *arg)
 	wk_sess_leave(s);
 }
 
-static int
+static void
 relay_dir_init(struct wk_relay *r, struct relay_dir *d, struct bufferevent *src,
     struct bufferevent *dst, uint64_t *count, const char *src_name,
     const char *dst_name)
 {
 	struct event_base *base = r->s->w->base;
-	int p[2];
 
 	d->r = r;
 	d->dst_bev = dst;
@@ -227,18 +266,10 @@ relay_dir_init(struct wk_relay *r, struct relay_dir *d, struct bufferevent *src,
 	d->src_name = src_name;
 	d->dst_name = dst_name;
 	d->pipe_r = d->pipe_w = -1;
-	if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0)
-		return -1;
-	d->pipe_r = p[0];
-	d->pipe_w = p[1];
-	(void)fcntl(d->pipe_w, F_SETPIPE_SZ, RELAY_PIPE_SIZE);
-	int sz = fcntl(d->pipe_w, F_GETPIPE_SZ);
-	d->pipe_cap = sz > 0 ? (size_t)sz : 65536;
 	d->rev =
 	    event_new(base, d->src_fd, EV_READ | EV_PERSIST, relay_read_cb, d);
 	d->wev = event_new(
 	    base, d->dst_fd, EV_WRITE | EV_PERSIST, relay_write_cb, d);
-	return 0;
 }
 
 void
@@ -275,6 +306,14 @@ wk_relay_start(struct wk_sess *s)
 	r->wto.tv_usec = (idle % 1000) * 1000;
 	r->d[0].pipe_r = r->d[0].pipe_w = r->d[1].pipe_r = r->d[1].pipe_w = -1;
 
+	relay_dir_init(
+	    r, &r->d[0], s->cli, s->up, &s->req.bytes_in, "client", "upstream");
+	relay_dir_init(r, &r->d[1], s->up, s->cli, &s->req.bytes_out,
+	    "upstream", "client");
+	/* the relay's read events are added before the session's are
+	 * removed: the fds stay watched, so epoll is not touched */
+	for (int i = 0; i < 2; i++)
+		relay_dir_set(&r->d[i], true, false);
 	/* the bufferevents keep the fds and the queued bytes; their own
 	 * events and the session's readers stay off from here on */
 	wk_sess_reading(s, WK_SIDE_CLI, false);
@@ -293,22 +332,11 @@ wk_relay_start(struct wk_sess *s)
 	evbuffer_add_buffer(
 	    bufferevent_get_output(s->cli), bufferevent_get_input(s->up));
 
-	if (relay_dir_init(r, &r->d[0], s->cli, s->up, &s->req.bytes_in,
-		"client", "upstream") < 0 ||
-	    relay_dir_init(r, &r->d[1], s->up, s->cli, &s->req.bytes_out,
-		"upstream", "client") < 0) {
-		wk_log_warn("sess %llu: cannot create tunnel pipes",
-		    (unsigned long long)s->id);
-		wk_sess_close(s, "out of file descriptors");
-		return;
-	}
 	s->idle_ms = idle;
 	s->last_active_ms = wk_sess_now_ms(s);
 	wk_sess_timer(s, idle);
-	for (int i = 0; i < 2 && !s->dead; i++) {
-		relay_dir_set(&r->d[i], true, false);
+	for (int i = 0; i < 2 && !s->dead; i++)
 		relay_dir_flush(&r->d[i]);
-	}
 }
 
 void
