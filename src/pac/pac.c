@@ -392,6 +392,13 @@ pac_find_answer(char *rest)
 	if (strncmp(tab, "err\t", 4) == 0) {
 		wk_log_warnx("pac: FindProxyForURL(%s): %s", q->url, tab + 4);
 		pac_fail(q, "the script failed: %s", tab + 4);
+		if (strstr(tab + 4, "alloc failed") != NULL) {
+			/* what the script kept may fill the heap for good:
+			 * the next query gets a fresh helper */
+			wk_log_notice("pac: restarting the helper with a fresh "
+				      "heap");
+			pac_helper_kill();
+		}
 		return;
 	}
 	if (strncmp(tab, "ok\t", 3) != 0) {

@@ -441,6 +441,8 @@ body=$(curl -sS -D "$WK_T/h4" --max-time 20 -x "http://127.0.0.1:$P4" \
 wk_like "$(head -n1 "$WK_T/h4")$(tr -d '\r' <"$WK_T/h4" | grep -i '^X-Wicket-Error')" \
     "^HTTP/1\.1 502 .*X-Wicket-Error: pac" "limit pac-heap 2m, a script that eats its heap: 502 pac"
 wk_like "$body" "PAC script gave no route: .*(alloc|memory)" "... the body says it ran out of memory"
+wk_like "$(cat "$E4")" "pac: restarting the helper with a fresh heap" \
+    "... and the helper is restarted with a fresh heap"
 wk_is "$(got "http://a5.a.test:$O/bytes/1000" -x "http://127.0.0.1:$P4")" "$sha" \
     "... and the next request is routed by the script again"
 wk_like "$(cat "$WK_T/fa.log")" "REQ socks5 name a5\.a\.test $O" "... through A"
