@@ -597,18 +597,16 @@ cmd_pac_helper(int argc, char **argv)
 	return wk_pac_helper_main(0, 1, heap) == 0 ? 0 : 1;
 }
 
-/* wicket pac [-c FILE]: the generated PAC script on stdout. */
+/* For the commands that read the configuration: [-c FILE] and nargs
+ * words. Returns -1 and loads the config into *c, or the exit status. */
 static int
-cmd_pac(int argc, char **argv)
+parse_conf_cmd(int argc, char **argv, int nargs, struct wk_config **c)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct wk_config *c;
-	struct evbuffer *b;
-	char proxy[80];
 	int o;
 
 	while ((o = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
@@ -624,13 +622,25 @@ cmd_pac(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind + nargs != argc) {
 		usage(stderr);
 		return 2;
 	}
-	c = load_config(stderr);
-	if (c == NULL)
-		return 1;
+	*c = load_config(stderr);
+	return *c == NULL ? 1 : -1;
+}
+
+/* wicket pac [-c FILE]: the generated PAC script on stdout. */
+static int
+cmd_pac(int argc, char **argv)
+{
+	struct wk_config *c = NULL;
+	struct evbuffer *b;
+	char proxy[80];
+	int rc = parse_conf_cmd(argc, argv, 0, &c);
+
+	if (rc >= 0)
+		return rc;
 	b = evbuffer_new();
 	wk_pac_proxy_of(c, proxy, sizeof(proxy));
 	wk_pac_generate(c, proxy, b);
@@ -644,34 +654,11 @@ cmd_pac(int argc, char **argv)
 static int
 cmd_zone(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct wk_config *c;
-	int o, rc;
+	struct wk_config *c = NULL;
+	int rc = parse_conf_cmd(argc, argv, 1, &c);
 
-	while ((o = getopt_long(argc, argv, "+c:h", opts, NULL)) != -1) {
-		switch (o) {
-		case 'c':
-			g_run.config = optarg;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind + 1 != argc) {
-		usage(stderr);
-		return 2;
-	}
-	c = load_config(stderr);
-	if (c == NULL)
-		return 1;
+	if (rc >= 0)
+		return rc;
 	rc = wk_cli_zone(c, argv[optind], stdout, stderr);
 	wk_conf_unref(c);
 	return rc;

@@ -4,6 +4,8 @@
 #           wk_fail DESC [DIAG]  wk_pass DESC  wk_skip DESC WHY  wk_diag TEXT...
 #           wk_done (prints the plan; call last)
 # Servers:  wk_origin_start [http|raw]  -> WK_ORIGIN_PORT / WK_RAW_PORT
+#           wk_fake_socks_start NAME [ARGS] -> $WK_T/NAME.port, NAME.log
+#           wk_closed_port_start -> WK_CLOSED_PORT (refuses connections)
 #           wk_proxy_start [CONFIG-LINE...] -> WK_PROXY_PORT WK_PID WK_DIR
 #           (WK_CONF WK_ERRLOG WK_ACCESS); wk_proxy_stop [PID] -> WK_RC
 # Clients:  wk_curl ARGS... (through the proxy), wk_py (a Python script on
@@ -261,6 +263,35 @@ wk_origin_start() {
 		WK_ORIGIN_LOG=$log
 		WK_ORIGIN=127.0.0.1:$WK_ORIGIN_PORT
 	fi
+}
+
+# wk_fake_socks_start NAME [ARGS...]: servers/fakesocks.py (SOCKS4/4a/5,
+# logs "REQ ..." lines to $WK_T/NAME.log, maps *.test to 127.0.0.1) on a
+# free port, written to $WK_T/NAME.port and echoed.
+wk_fake_socks_start() {
+	local name=$1
+	shift
+	setsid "$WK_PY" "$WK_SERVERS/fakesocks.py" --port-file "$WK_T/$name.port" \
+	    --log "$WK_T/$name.log" "$@" </dev/null >"$WK_T/$name.out" 2>&1 &
+	WK_PIDS="$WK_PIDS $!"
+	wk_retry 15 test -s "$WK_T/$name.port" || { echo "Bail out! $name"; exit 99; }
+	: >>"$WK_T/$name.log"
+}
+
+# wk_closed_port_start: a port where connections are refused, held bound
+# (never listening) for the whole test so that no server started later can
+# be given it; sets WK_CLOSED_PORT.
+wk_closed_port_start() {
+	setsid "$WK_PY" -c 'import os, socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+time.sleep(3600)' "$WK_T/closed.port" </dev/null >/dev/null 2>&1 &
+	WK_PIDS="$WK_PIDS $!"
+	wk_retry 15 test -s "$WK_T/closed.port" || { echo "Bail out! closed port"; exit 99; }
+	WK_CLOSED_PORT=$(cat "$WK_T/closed.port")
 }
 
 # wk_proxy_write_conf FILE PORT DIR [LINE...]: the base config, minus the

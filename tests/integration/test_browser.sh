@@ -25,16 +25,7 @@ if [ -z "$CHROMIUM" ]; then
 fi
 [ -n "$CHROMIUM" ] || wk_skip_all "chromium is not installed"
 
-start_fake() {
-	local name=$1
-	shift
-	setsid "$WK_PY" "$WK_SERVERS/fakesocks.py" --port-file "$WK_T/$name.port" \
-	    --log "$WK_T/$name.log" "$@" </dev/null >"$WK_T/$name.out" 2>&1 &
-	WK_PIDS="$WK_PIDS $!"
-	wk_retry 15 test -s "$WK_T/$name.port" || { echo "Bail out! $name"; exit 99; }
-	: >>"$WK_T/$name.log"
-}
-start_fake fake
+wk_fake_socks_start fake
 F=$(cat "$WK_T/fake.port")
 
 wk_origin_start http

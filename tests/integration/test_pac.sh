@@ -16,33 +16,14 @@ wk_origin_start http
 O=$WK_ORIGIN_PORT
 sha=$(wk_data_sha 1000)
 
-start_fake() {
-	local name=$1
-	shift
-	setsid "$WK_PY" "$WK_SERVERS/fakesocks.py" --port-file "$WK_T/$name.port" \
-	    --log "$WK_T/$name.log" "$@" </dev/null >"$WK_T/$name.out" 2>&1 &
-	WK_PIDS="$WK_PIDS $!"
-	wk_retry 15 test -s "$WK_T/$name.port" || { echo "Bail out! $name"; exit 99; }
-	: >>"$WK_T/$name.log"
-}
-start_fake fa
-start_fake fb
-start_fake fc
+wk_fake_socks_start fa
+wk_fake_socks_start fb
+wk_fake_socks_start fc
 A=$(cat "$WK_T/fa.port")
 B=$(cat "$WK_T/fb.port")
 C=$(cat "$WK_T/fc.port")
-# a port where connections are refused: held bound (never listening) for the
-# whole test, so no server started later can be given it
-setsid "$WK_PY" -c 'import os, socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("%d\n" % s.getsockname()[1])
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-time.sleep(3600)' "$WK_T/closed.port" </dev/null >/dev/null 2>&1 &
-WK_PIDS="$WK_PIDS $!"
-wk_retry 15 test -s "$WK_T/closed.port" || { echo "Bail out! closed port"; exit 99; }
-CLOSED=$(cat "$WK_T/closed.port")
+wk_closed_port_start
+CLOSED=$WK_CLOSED_PORT
 
 # an HTTP server for http:// scripts: serves $WK_T/www, logs each request
 mkdir -p "$WK_T/www"
@@ -441,8 +422,8 @@ body=$(curl -sS -D "$WK_T/h4" --max-time 20 -x "http://127.0.0.1:$P4" \
 wk_like "$(head -n1 "$WK_T/h4")$(tr -d '\r' <"$WK_T/h4" | grep -i '^X-Wicket-Error')" \
     "^HTTP/1\.1 502 .*X-Wicket-Error: pac" "limit pac-heap 2m, a script that eats its heap: 502 pac"
 wk_like "$body" "PAC script gave no route: .*(alloc|memory)" "... the body says it ran out of memory"
-wk_like "$(cat "$E4")" "pac: restarting the helper with a fresh heap" \
-    "... and the helper is restarted with a fresh heap"
+wk_log_wait "pac: restarting the helper with a fresh heap" 5 "$E4"
+wk_is "$?" 0 "... and the helper is restarted with a fresh heap"
 wk_is "$(got "http://a5.a.test:$O/bytes/1000" -x "http://127.0.0.1:$P4")" "$sha" \
     "... and the next request is routed by the script again"
 wk_like "$(cat "$WK_T/fa.log")" "REQ socks5 name a5\.a\.test $O" "... through A"

@@ -11,31 +11,12 @@ O=$WK_ORIGIN_PORT
 sha=$(wk_data_sha 100000)
 
 # fake SOCKS servers: one open, one with user/password
-start_fake() {
-	local name=$1
-	shift
-	setsid "$WK_PY" "$WK_SERVERS/fakesocks.py" --port-file "$WK_T/$name.port" \
-	    --log "$WK_T/$name.log" "$@" </dev/null >"$WK_T/$name.out" 2>&1 &
-	WK_PIDS="$WK_PIDS $!"
-	wk_retry 15 test -s "$WK_T/$name.port" || { echo "Bail out! $name"; exit 99; }
-	: >>"$WK_T/$name.log"
-}
-start_fake fake
-start_fake fakeauth --user bob --password pw
+wk_fake_socks_start fake
+wk_fake_socks_start fakeauth --user bob --password pw
 F=$(cat "$WK_T/fake.port")
 FA=$(cat "$WK_T/fakeauth.port")
-# a port where connections are refused: held bound (never listening) for the
-# whole test, so no server started later (wicket, dante) can be given it
-setsid "$WK_PY" -c 'import os, socket, sys, time
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-with open(sys.argv[1] + ".tmp", "w") as f:
-    f.write("%d\n" % s.getsockname()[1])
-os.rename(sys.argv[1] + ".tmp", sys.argv[1])
-time.sleep(3600)' "$WK_T/closed.port" </dev/null >/dev/null 2>&1 &
-WK_PIDS="$WK_PIDS $!"
-wk_retry 15 test -s "$WK_T/closed.port" || { echo "Bail out! closed port"; exit 99; }
-CLOSED=$(cat "$WK_T/closed.port")
+wk_closed_port_start
+CLOSED=$WK_CLOSED_PORT
 
 # three ways through a route: plain HTTP, CONNECT, a SOCKS5 client
 check_route() {

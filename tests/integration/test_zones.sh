@@ -12,17 +12,8 @@ wk_origin_start http
 O=$WK_ORIGIN_PORT
 sha=$(wk_data_sha 1000)
 
-start_fake() {
-	local name=$1
-	shift
-	setsid "$WK_PY" "$WK_SERVERS/fakesocks.py" --port-file "$WK_T/$name.port" \
-	    --log "$WK_T/$name.log" "$@" </dev/null >"$WK_T/$name.out" 2>&1 &
-	WK_PIDS="$WK_PIDS $!"
-	wk_retry 15 test -s "$WK_T/$name.port" || { echo "Bail out! $name"; exit 99; }
-	: >>"$WK_T/$name.log"
-}
-start_fake fa
-start_fake fb
+wk_fake_socks_start fa
+wk_fake_socks_start fb
 FA=$(cat "$WK_T/fa.port")
 FB=$(cat "$WK_T/fb.port")
 
