@@ -863,35 +863,47 @@ wk_pac_service_stop(void)
 
 /* --- the workers' side --------------------------------------------------- */
 
+bool
+wk_pac_cached(
+    const char *url, const char *host, struct wk_pac_hop *hops, size_t *n)
+{
+	struct pac_cache_slot *sl;
+	char key[WK_HOST_MAX + 16];
+	bool hit = false;
+
+	if (!P.running || P.cache_ms == 0)
+		return false;
+	pac_make_key(url, host, key, sizeof(key));
+	pthread_mutex_lock(&P.mu);
+	sl = &P.cache[pac_slot(key)];
+	if (sl->expires_ms != 0 && sl->script_gen == P.script_gen &&
+	    strcmp(sl->key, key) == 0 && sl->expires_ms > pac_now_ms()) {
+		*n = sl->n;
+		memcpy(hops, sl->hops, sl->n * sizeof(hops[0]));
+		hit = true;
+	}
+	pthread_mutex_unlock(&P.mu);
+	return hit;
+}
+
 struct wk_pac_query *
 wk_pac_find(struct wk_worker *w, const char *url, const char *host,
     wk_pac_cb cb, void *arg)
 {
 	struct wk_pac_query *q;
 	struct wk_pac_hop hops[WK_PAC_MAX_HOPS];
-	struct pac_cache_slot *sl;
 	char key[WK_HOST_MAX + 16];
 	size_t n = 0;
-	bool hit = false;
 
 	if (!P.running) {
 		cb(NULL, 0, "no PAC service", arg);
 		return NULL;
 	}
-	pac_make_key(url, host, key, sizeof(key));
-	pthread_mutex_lock(&P.mu);
-	sl = &P.cache[pac_slot(key)];
-	if (sl->expires_ms != 0 && sl->script_gen == P.script_gen &&
-	    strcmp(sl->key, key) == 0 && sl->expires_ms > pac_now_ms()) {
-		n = sl->n;
-		memcpy(hops, sl->hops, n * sizeof(hops[0]));
-		hit = true;
-	}
-	pthread_mutex_unlock(&P.mu);
-	if (hit) {
+	if (wk_pac_cached(url, host, hops, &n)) {
 		cb(hops, n, "", arg);
 		return NULL;
 	}
+	pac_make_key(url, host, key, sizeof(key));
 	q = wk_calloc(1, sizeof(*q));
 	q->w = w;
 	q->cb = cb;

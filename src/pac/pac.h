@@ -37,4 +37,9 @@ struct wk_pac_query *wk_pac_find(struct wk_worker *w, const char *url,
 /* The callback will not run. */
 void wk_pac_cancel(struct wk_pac_query *q);
 
+/* A fresh cached answer for url and host, if there is one (no waiting,
+ * nothing allocated). */
+bool wk_pac_cached(
+    const char *url, const char *host, struct wk_pac_hop *hops, size_t *n);
+
 #endif

@@ -83,7 +83,8 @@ target_finish(struct wk_target *t)
 static struct wk_route_dyn *
 target_dyn_route(const struct wk_pac_hop *hops, size_t n)
 {
-	struct wk_route_dyn *d = wk_calloc(1, sizeof(*d));
+	/* not zeroed: every field that is read is set below */
+	struct wk_route_dyn *d = wk_malloc(sizeof(*d));
 	size_t k = 0;
 
 	for (size_t i = 0; i < n && k < WK_PAC_MAX_HOPS; i++) {
@@ -91,6 +92,7 @@ target_dyn_route(const struct wk_pac_hop *hops, size_t n)
 		struct wk_upstream *u = &d->ups[k];
 		char why[160];
 
+		memset(u, 0, sizeof(*u));
 		if (h->kind == WK_PAC_DIRECT) {
 			d->hops[k++] = NULL;
 			continue;
@@ -128,6 +130,7 @@ target_dyn_route(const struct wk_pac_hop *hops, size_t n)
 		d->hops[k] = u;
 		k++;
 	}
+	memset(&d->route, 0, sizeof(d->route));
 	d->route.hops = d->hops;
 	d->route.n_hops = k;
 	return d;
@@ -243,6 +246,22 @@ wk_target_start(struct wk_worker *w, const struct wk_config *c, const char *url,
 				res.route = route;
 			cb(&res, arg);
 			return NULL;
+		}
+		/* a cached PAC answer: also at once */
+		struct wk_pac_hop hops[WK_PAC_MAX_HOPS];
+		size_t n = 0;
+
+		if (wk_pac_cached(url, host, hops, &n) && n > 0) {
+			struct wk_target_result res = { .hit = hit };
+
+			res.dyn = target_dyn_route(hops, n);
+			if (res.dyn->route.n_hops > 0) {
+				res.route = &res.dyn->route;
+				cb(&res, arg);
+				wk_route_dyn_free(res.dyn);
+				return NULL;
+			}
+			wk_route_dyn_free(res.dyn);
 		}
 	}
 	t = wk_calloc(1, sizeof(*t));

@@ -367,37 +367,59 @@ zone_sa_bytes(const struct sockaddr_storage *ss, uint8_t out[16])
 	return AF_UNSPEC;
 }
 
+/* A destination prepared once per match: its name without the root dot
+ * (NUL-terminated, for fnmatch), and its address when it is a literal. */
+struct zone_prep {
+	const struct wk_zone_dest *d;
+	char h[WK_HOST_MAX];
+	size_t hl;
+	int fam; /* AF_INET/AF_INET6 for an IP literal, else AF_UNSPEC */
+	uint8_t b[16];
+};
+
+static bool
+zone_prepare(const struct wk_zone_dest *d, struct zone_prep *p)
+{
+	p->d = d;
+	p->hl = strlen(d->host);
+	if (p->hl > 0 && d->host[p->hl - 1] == '.')
+		p->hl--; /* the root label: "example.com." is example.com */
+	if (p->hl >= sizeof(p->h))
+		return false;
+	memcpy(p->h, d->host, p->hl);
+	p->h[p->hl] = '\0';
+	p->fam = AF_UNSPEC;
+	if (inet_pton(AF_INET, p->h, p->b) == 1) {
+		p->fam = AF_INET;
+	} else if (strchr(p->h, ':') != NULL &&
+	    inet_pton(AF_INET6, p->h, p->b) == 1) {
+		p->fam = AF_INET6;
+		if (memcmp(p->b, zone_v4mapped, 12) == 0) {
+			memmove(p->b, p->b + 12, 4);
+			p->fam = AF_INET;
+		}
+	}
+	return true;
+}
+
 static bool
 zone_cidr_match(
-    const struct wk_zone_term *t, const struct wk_zone_dest *d, bool *need_addr)
+    const struct wk_zone_term *t, const struct zone_prep *p, bool *need_addr)
 {
+	const struct wk_zone_dest *d = p->d;
 	uint8_t b[16];
-	int fam;
 
-	if (wk_host_is_ip_literal(d->host)) {
-		if (inet_pton(AF_INET, d->host, b) == 1)
-			fam = AF_INET;
-		else if (inet_pton(AF_INET6, d->host, b) == 1) {
-			fam = AF_INET6;
-			if (memcmp(b, zone_v4mapped, 12) == 0) {
-				memmove(b, b + 12, 4);
-				fam = AF_INET;
-			}
-		} else
-			return false;
-		return fam == t->family &&
-		    zone_prefix_match(b, t->addr, t->prefix);
-	}
+	if (p->fam != AF_UNSPEC)
+		return p->fam == t->family &&
+		    zone_prefix_match(p->b, t->addr, t->prefix);
 	if (!d->resolved) {
 		*need_addr = true;
 		return false;
 	}
-	for (size_t i = 0; i < d->n_addrs; i++) {
-		fam = zone_sa_bytes(&d->addrs[i], b);
-		if (fam == t->family &&
+	for (size_t i = 0; i < d->n_addrs; i++)
+		if (zone_sa_bytes(&d->addrs[i], b) == t->family &&
 		    zone_prefix_match(b, t->addr, t->prefix))
 			return true;
-	}
 	return false;
 }
 
@@ -409,41 +431,42 @@ zone_is_under(const char *host, size_t hl, const char *name, size_t nl)
 	    memcmp(host + hl - nl, name, nl) == 0;
 }
 
-bool
-wk_zone_term_match(
-    const struct wk_zone_term *t, const struct wk_zone_dest *d, bool *need_addr)
+static bool
+zone_term_match_prep(
+    const struct wk_zone_term *t, const struct zone_prep *p, bool *need_addr)
 {
-	size_t hl = strlen(d->host);
+	uint16_t port = p->d->port;
 
-	if (t->port_lo != 0 && (d->port < t->port_lo || d->port > t->port_hi))
+	if (t->port_lo != 0 && (port < t->port_lo || port > t->port_hi))
 		return false;
-	if (hl > 0 && d->host[hl - 1] == '.')
-		hl--; /* the root label: "example.com." is example.com */
 	switch (t->kind) {
 	case WK_ZT_ANY:
 		return true;
 	case WK_ZT_EXACT:
-		return hl == t->name_len && memcmp(d->host, t->name, hl) == 0;
+		return p->hl == t->name_len &&
+		    memcmp(p->h, t->name, p->hl) == 0;
 	case WK_ZT_SUBDOMS:
-		return zone_is_under(d->host, hl, t->name, t->name_len);
+		return zone_is_under(p->h, p->hl, t->name, t->name_len);
 	case WK_ZT_DOMAIN:
-		return (hl == t->name_len &&
-			   memcmp(d->host, t->name, hl) == 0) ||
-		    zone_is_under(d->host, hl, t->name, t->name_len);
-	case WK_ZT_GLOB: {
-		char h[WK_HOST_MAX];
-
-		if (hl >= sizeof(h))
-			return false;
-		memcpy(h, d->host, hl);
-		h[hl] = '\0';
-		return fnmatch(t->name, h, 0) == 0;
-	}
+		return (p->hl == t->name_len &&
+			   memcmp(p->h, t->name, p->hl) == 0) ||
+		    zone_is_under(p->h, p->hl, t->name, t->name_len);
+	case WK_ZT_GLOB:
+		return fnmatch(t->name, p->h, 0) == 0;
 	case WK_ZT_CIDR:
-		return zone_cidr_match(t, d, need_addr);
+		return zone_cidr_match(t, p, need_addr);
 	default:
 		return false;
 	}
+}
+
+bool
+wk_zone_term_match(
+    const struct wk_zone_term *t, const struct wk_zone_dest *d, bool *need_addr)
+{
+	struct zone_prep p;
+
+	return zone_prepare(d, &p) && zone_term_match_prep(t, &p, need_addr);
 }
 
 /* ------------------------------------------------------------------ */
@@ -534,19 +557,17 @@ zone_index_build(const struct wk_zones *zs)
 /* The best (lowest-rank) indexed term matching host as a whole or as
  * the part after a dot. */
 static const struct zone_ix_entry *
-zone_index_lookup(
-    const struct wk_zone_index *ix, const struct wk_zone_dest *d, size_t hl)
+zone_index_lookup(const struct wk_zone_index *ix, const struct zone_prep *p)
 {
 	const struct zone_ix_entry *best = NULL;
-	const char *h = d->host;
 	size_t off = 0;
 	bool dummy = false;
 
 	if (ix->n_entries == 0)
 		return NULL;
-	while (off < hl) {
-		const char *suf = h + off;
-		size_t sl = hl - off;
+	while (off < p->hl) {
+		const char *suf = p->h + off;
+		size_t sl = p->hl - off;
 		uint64_t hash = zone_hash(suf, sl);
 
 		for (const struct zone_ix_entry *e =
@@ -557,13 +578,13 @@ zone_index_lookup(
 			if (e->hash != hash || e->name_len != sl ||
 			    memcmp(e->name, suf, sl) != 0)
 				continue;
-			if (wk_zone_term_match(e->term, d, &dummy))
+			if (zone_term_match_prep(e->term, p, &dummy))
 				best = e;
 		}
 		const char *dot = memchr(suf, '.', sl);
 		if (dot == NULL)
 			break;
-		off = (size_t)(dot - h) + 1;
+		off = (size_t)(dot - p->h) + 1;
 	}
 	return best;
 }
@@ -574,35 +595,32 @@ wk_zone_match(const struct wk_zones *zs, const struct wk_zone_dest *d,
 {
 	const struct wk_zone_index *ix = zs->index;
 	const struct zone_ix_entry *named = NULL;
-	size_t hl = strlen(d->host);
+	struct zone_prep p;
 
-	if (hl > 0 && d->host[hl - 1] == '.')
-		hl--;
-	if (ix != NULL)
-		named = zone_index_lookup(ix, d, hl);
-	if (ix != NULL) {
-		for (size_t i = 0; i < ix->n_scan; i++) {
-			const struct zone_scan_entry *e = &ix->scan[i];
-			bool need = false;
+	hit->zone = zs->dflt;
+	hit->term = NULL;
+	/* a name too long for any term matches none */
+	if (ix == NULL || !zone_prepare(d, &p))
+		return WK_ZONE_MATCHED;
+	named = zone_index_lookup(ix, &p);
+	for (size_t i = 0; i < ix->n_scan; i++) {
+		const struct zone_scan_entry *e = &ix->scan[i];
+		bool need = false;
 
-			if (named != NULL && named->rank < e->rank)
-				break;
-			if (wk_zone_term_match(e->term, d, &need)) {
-				hit->zone = e->zone;
-				hit->term = e->term;
-				return WK_ZONE_MATCHED;
-			}
-			if (need)
-				return WK_ZONE_NEED_ADDR;
+		if (named != NULL && named->rank < e->rank)
+			break;
+		if (zone_term_match_prep(e->term, &p, &need)) {
+			hit->zone = e->zone;
+			hit->term = e->term;
+			return WK_ZONE_MATCHED;
 		}
+		if (need)
+			return WK_ZONE_NEED_ADDR;
 	}
 	if (named != NULL) {
 		hit->zone = named->zone;
 		hit->term = named->term;
-		return WK_ZONE_MATCHED;
 	}
-	hit->zone = zs->dflt;
-	hit->term = NULL;
 	return WK_ZONE_MATCHED;
 }
 
