@@ -46,8 +46,9 @@
 struct wk_leaf {
 	int refs; /* atomic */
 	X509 *cert;
-	EVP_PKEY *key;		/* shared by every leaf of the CA */
-	STACK_OF(X509) * chain; /* [leaf, CA], each with its own reference */
+	EVP_PKEY *key; /* shared by every leaf of the CA */
+	/* STACK_OF(X509) spelt out (clang-format): [leaf, CA], own refs */
+	struct stack_st_X509 *chain;
 };
 
 /* One cached leaf: in a hash chain and in the LRU list. */
@@ -162,6 +163,29 @@ ca_mkdir(const char *path, char *err, size_t errlen)
 		ca_err(err, errlen, "%s exists and is not a directory", path);
 		return -1;
 	}
+	return 0;
+}
+
+/* Creates STATE_DIR (with its missing parents, as XDG wants them: 0700)
+ * and STATE_DIR/ca. */
+static int
+ca_mkdirs(const char *state_dir, const char *ca_dir, char *err, size_t errlen)
+{
+	char *p = wk_strdup(state_dir);
+
+	for (char *s = strchr(p + 1, '/'); s != NULL; s = strchr(s + 1, '/')) {
+		*s = '\0';
+		if (mkdir(p, 0700) == -1 && errno != EEXIST) {
+			ca_err(err, errlen, "mkdir %s: %s", p, strerror(errno));
+			free(p);
+			return -1;
+		}
+		*s = '/';
+	}
+	free(p);
+	if (ca_mkdir(state_dir, err, errlen) == -1 ||
+	    ca_mkdir(ca_dir, err, errlen) == -1)
+		return -1;
 	return 0;
 }
 
@@ -635,8 +659,7 @@ wk_ca_open(const char *state_dir, char *err, size_t errlen)
 	int lock = -1;
 
 	ca_files_init(&f, state_dir);
-	if (ca_mkdir(state_dir, err, errlen) == -1 ||
-	    ca_mkdir(f.dir, err, errlen) == -1)
+	if (ca_mkdirs(state_dir, f.dir, err, errlen) == -1)
 		goto out;
 	lock = ca_lock(&f);
 	key = ca_load_key(f.key, &absent, err, errlen);
@@ -702,8 +725,7 @@ wk_ca_rotate(const char *state_dir, char *err, size_t errlen)
 	int lock = -1, ret = -1;
 
 	ca_files_init(&f, state_dir);
-	if (ca_mkdir(state_dir, err, errlen) == -1 ||
-	    ca_mkdir(f.dir, err, errlen) == -1)
+	if (ca_mkdirs(state_dir, f.dir, err, errlen) == -1)
 		goto out;
 	lock = ca_lock(&f);
 	if (lock == -1) {
@@ -824,7 +846,8 @@ wk_leaf_key(const struct wk_leaf *leaf)
 	return leaf->key;
 }
 
-STACK_OF(X509) * wk_leaf_chain(const struct wk_leaf *leaf)
+struct stack_st_X509 *
+wk_leaf_chain(const struct wk_leaf *leaf)
 {
 	return leaf->chain;
 }

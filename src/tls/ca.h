@@ -57,6 +57,7 @@ void wk_leaf_unref(struct wk_leaf *leaf);
  * reference is held, and never to be modified (other threads share them). */
 X509 *wk_leaf_cert(const struct wk_leaf *leaf);
 EVP_PKEY *wk_leaf_key(const struct wk_leaf *leaf);
-STACK_OF(X509) * wk_leaf_chain(const struct wk_leaf *leaf);
+/* STACK_OF(X509), spelt out so that clang-format keeps it readable */
+struct stack_st_X509 *wk_leaf_chain(const struct wk_leaf *leaf);
 
 #endif

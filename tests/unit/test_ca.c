@@ -181,6 +181,12 @@ test_create(void **state)
 		BN_free(bn);
 	}
 	wk_ca_free(ca);
+
+	/* a state directory whose parents are missing (~/.local/state) */
+	ca = open_ok("deep/state/wicket");
+	assert_int_equal(mode_of(sub("deep/state")), 0700);
+	assert_int_equal(mode_of(cafile("deep/state/wicket", "ca.key")), 0600);
+	wk_ca_free(ca);
 }
 
 static void
