@@ -28,6 +28,8 @@
 #include "pac/pac_helper.h"
 #include "sess/users.h"
 #include "sys/autodial.h"
+#include "tls/ca_cli.h"
+#include "tls/tls.h"
 
 #define WK_MAX_WORKERS 256
 
@@ -51,6 +53,7 @@ usage(FILE *f)
 	    "       wicket passwd [-f FILE] USER\n"
 	    "       wicket zone [-c FILE] URL|HOST[:PORT]\n"
 	    "       wicket pac [-c FILE]\n"
+	    "       wicket ca [-c FILE] export [--der] | rotate\n"
 	    "       wicket --help | --version\n"
 	    "\n"
 	    "  run           start the proxy in the foreground (defaults: "
@@ -61,6 +64,7 @@ usage(FILE *f)
 	    "(default STATE_DIR/users)\n"
 	    "  zone          which zone, rule and route a destination gets\n"
 	    "  pac           print the PAC script wicket serves at /proxy.pac\n"
+	    "  ca            print (export) or replace (rotate) the local CA\n"
 	    "\n"
 	    "See wicket(1) and wicket.conf(5).\n");
 }
@@ -288,10 +292,16 @@ cmd_run(void)
 	signal(SIGPIPE, SIG_IGN);
 
 	state = state_dir_path(c);
-	if (make_state_dir(state) < 0)
+	if (make_state_dir(state) < 0) {
 		wk_log_warn("cannot create the state directory %s", state);
-	else
+	} else {
+		char terr[512];
+
 		write_pac_file(c);
+		if (wk_tls_init(state, terr, sizeof(terr)) < 0)
+			wk_log_err(
+			    "no local CA, TLS interception is off: %s", terr);
+	}
 	free(state);
 
 	n_workers = c->workers;
@@ -375,6 +385,7 @@ cmd_run(void)
 		wk_users_shutdown();
 		wk_pac_service_stop();
 		wk_dial_service_stop();
+		wk_tls_shutdown();
 	}
 	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);
@@ -650,6 +661,39 @@ cmd_pac(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* wicket ca [-c FILE] export [--der] | rotate */
+static int
+cmd_ca(int argc, char **argv)
+{
+	struct wk_config *c = NULL;
+	char *state;
+	int rc;
+
+	if (argc >= 3 && (strcmp(argv[1], "-c") == 0)) {
+		g_run.config = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	c = load_config(stderr);
+	if (c == NULL)
+		return 1;
+	state = state_dir_path(c);
+	wk_conf_unref(c);
+	if (make_state_dir(state) < 0) {
+		fprintf(stderr, "wicket: cannot create %s: %s\n", state,
+		    strerror(errno));
+		free(state);
+		return 1;
+	}
+	rc = wk_ca_cli(state, argc - 1, argv + 1, stdout, stderr);
+	free(state);
+	return rc;
+}
+
 /* wicket zone [-c FILE] URL|HOST[:PORT] */
 static int
 cmd_zone(int argc, char **argv)
@@ -700,6 +744,8 @@ main(int argc, char **argv)
 		return cmd_zone(argc - 1, argv + 1);
 	if (strcmp(cmd, "pac") == 0)
 		return cmd_pac(argc - 1, argv + 1);
+	if (strcmp(cmd, "ca") == 0)
+		return cmd_ca(argc - 1, argv + 1);
 	if (strcmp(cmd, "pac-helper") == 0)
 		return cmd_pac_helper(argc - 1, argv + 1);
 	fprintf(stderr, "wicket: unknown command '%s'\n", cmd);

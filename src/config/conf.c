@@ -79,6 +79,8 @@ conf_free(struct wk_config *c)
 		free(c->zones);
 	}
 	free(c->users_file);
+	free(c->tls.ca_file);
+	free(c->tls.ca_dir);
 	free(c->acl);
 	free(c->path);
 	free(c->state_dir);
@@ -877,8 +879,44 @@ kw_users(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	return 0;
 }
 
+/* tls-ca-file PATH | tls-ca-dir PATH: what origins' certificates are
+ * checked against, besides the system store. Relative to the file. */
+static int
+kw_tls_ca(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
+    size_t errlen)
+{
+	const struct wk_tok *t = &args->argv[1];
+	const char *slash = strrchr(t->file, '/');
+	char **dst = strcmp(args->argv[0].text, "tls-ca-file") == 0 ?
+	    &ctx->c->tls.ca_file :
+	    &ctx->c->tls.ca_dir;
+
+	(void)err, (void)errlen;
+	free(*dst);
+	if (t->text[0] == '/' || slash == NULL)
+		*dst = wk_strdup(t->text);
+	else
+		*dst = wk_asprintf(
+		    "%.*s/%s", (int)(slash - t->file), t->file, t->text);
+	return 0;
+}
+
 /* The top-level directives. */
 static const struct wk_conf_kw conf_main_kws[] = {
+	{ .section = WK_SEC_MAIN,
+	    .name = "tls-ca-file",
+	    .handler = kw_tls_ca,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .flags = WK_KW_ONCE,
+	    .usage = "tls-ca-file PATH" },
+	{ .section = WK_SEC_MAIN,
+	    .name = "tls-ca-dir",
+	    .handler = kw_tls_ca,
+	    .min_args = 1,
+	    .max_args = 1,
+	    .flags = WK_KW_ONCE,
+	    .usage = "tls-ca-dir PATH" },
 	{ .section = WK_SEC_MAIN,
 	    .name = "users",
 	    .handler = kw_users,
@@ -1332,6 +1370,16 @@ wk_conf_dump(const struct wk_config *c, FILE *out)
 	wk_conf_upstreams_dump(c, out);
 	wk_conf_routes_dump(c, out);
 	wk_conf_dial_dump(c, out);
+	if (c->tls.ca_file != NULL) {
+		fputs("tls-ca-file ", out);
+		wk_conf_put_word(out, c->tls.ca_file);
+		fputc('\n', out);
+	}
+	if (c->tls.ca_dir != NULL) {
+		fputs("tls-ca-dir ", out);
+		wk_conf_put_word(out, c->tls.ca_dir);
+		fputc('\n', out);
+	}
 	if (c->users_file != NULL) {
 		fputs("users ", out);
 		wk_conf_put_word(out, c->users_file);

@@ -115,6 +115,10 @@ struct wk_config {
 				dials (default unreachable, dns, dns-timeout) */
 	} dial;
 	char *users_file; /* `users FILE`: SOCKS5 user/password needed */
+	struct {
+		char *ca_file; /* `tls-ca-file`: trusted besides the system */
+		char *ca_dir;  /* `tls-ca-dir` */
+	} tls;
 
 	unsigned workers; /* 0: one per online CPU */
 	char *state_dir;  /* NULL: $XDG_STATE_HOME/wicket or

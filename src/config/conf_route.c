@@ -250,7 +250,10 @@ kw_zone_policy(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 		ZONE_PICK(creds, credentials, enum wk_zone_creds);
 	else if (strcmp(what, "intercept") == 0)
 		ZONE_PICK(route_on_off, intercept, bool);
-	else if (strcmp(what, "decompress") == 0)
+	else if (strcmp(what, "tls-verify") == 0) {
+		ZONE_PICK(route_on_off, tls_noverify, bool);
+		z->tls_noverify = !z->tls_noverify;
+	} else if (strcmp(what, "decompress") == 0)
 		ZONE_PICK(decomp, decompress, enum wk_zone_decompress);
 	else
 		ZONE_PICK(logs, log, enum wk_zone_log);
@@ -399,6 +402,8 @@ wk_conf_routes_dump(const struct wk_config *c, FILE *out)
 		fprintf(out, "\tcredentials %s\n",
 		    wk_zone_creds_name(z->credentials));
 		fprintf(out, "\tintercept %s\n", route_on_off[z->intercept]);
+		if (z->tls_noverify)
+			fputs("\ttls-verify off\n", out);
 		fprintf(out, "\tdecompress %s\n",
 		    wk_zone_decompress_name(z->decompress));
 		fprintf(out, "\tlog %s\n}\n", wk_zone_log_name(z->log));
@@ -467,6 +472,7 @@ static const struct wk_conf_kw zone_kws[] = {
 	ZONE_POLICY("cookies", "cookies on|off|session-only"),
 	ZONE_POLICY("credentials", "credentials auto|prompt|never"),
 	ZONE_POLICY("intercept", "intercept on|off"),
+	ZONE_POLICY("tls-verify", "tls-verify on|off"),
 	ZONE_POLICY("decompress", "decompress auto|always|never"),
 	ZONE_POLICY("log", "log meta|none|full"),
 };

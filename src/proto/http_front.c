@@ -32,7 +32,9 @@
 #include "sess/errpage.h"
 #include "sess/relay.h"
 #include "sess/session.h"
+#include "sess/intercept.h"
 #include "sess/target.h"
+#include "tls/tls.h"
 #include "sys/autodial.h"
 #include "upstream/chain.h"
 #include "upstream/connector.h"
@@ -77,10 +79,43 @@ str_dup(struct wk_str v)
 
 /* Output flushed: send FIN, then read and discard for a while so the client
  * sees our response instead of a reset (nginx lingering close). */
+static void http_closing_flushed(struct wk_sess *s);
+
+static void
+http_tls_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)fd, (void)what;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (s->state == WK_SESS_ST_CLOSING)
+		http_closing_flushed(s);
+	wk_sess_leave(s);
+}
+
+/* A TLS client's records may still sit in the socket bufferevent under
+ * it: true (and a re-check planned) until they are written. */
+static bool
+http_tls_pending(struct wk_sess *s)
+{
+	struct bufferevent *u;
+	struct timeval tv = { 0, 20 * 1000 };
+
+	if (!s->tls[WK_SIDE_CLI] ||
+	    (u = bufferevent_get_underlying(s->cli)) == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(u)) == 0)
+		return false;
+	if (s->tls_drain == NULL)
+		s->tls_drain = evtimer_new(s->w->base, http_tls_drain_cb, s);
+	evtimer_add(s->tls_drain, &tv);
+	return true;
+}
+
 static void
 http_closing_flushed(struct wk_sess *s)
 {
-	if (s->lingering)
+	if (s->lingering || http_tls_pending(s))
 		return;
 	if (s->cli_eof) {
 		wk_sess_close(s, s->req.reason ? s->req.reason : "closed");
@@ -532,6 +567,39 @@ http_decide(struct wk_sess *s, const struct wk_http_head *h)
 	    s->w, s->conf, url, r->host, r->port, http_target_cb, s);
 }
 
+/* A request inside an intercepted tunnel: origin-form, for the tunnel's
+ * host; it goes over the session's TLS connection to the origin. */
+static void
+http_intercepted_head(struct wk_sess *s, const struct wk_http_head *h)
+{
+	struct wk_req *r = &s->req;
+	struct evbuffer *in = bufferevent_get_input(s->cli);
+	bool v6 = strchr(s->tls_host, ':') != NULL;
+	char port[8] = "";
+
+	if (h->target_form != WK_HTTP_TARGET_ORIGIN) {
+		evbuffer_drain(in, h->head_len);
+		http_error(s, 400, "bad-request", false,
+		    "an intercepted connection carries origin-form requests "
+		    "for %s only",
+		    s->tls_host);
+		return;
+	}
+	free(r->host);
+	r->host = wk_strdup(s->tls_host);
+	r->port = s->tls_port;
+	r->upgrade = (h->conn & WK_HTTP_CONN_UPGRADE) && h->has_upgrade;
+	if (s->tls_port != 443)
+		snprintf(port, sizeof(port), ":%u", s->tls_port);
+	/* the access log shows what was asked, as a URL: intercepted */
+	free(r->target);
+	r->target = wk_asprintf("https://%s%s%s%s%.*s", v6 ? "[" : "",
+	    s->tls_host, v6 ? "]" : "", port, (int)h->target.len, h->target.p);
+	http_build_head(s, h, NULL);
+	evbuffer_drain(in, h->head_len);
+	http_forward(s);
+}
+
 static void
 http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 {
@@ -548,13 +616,21 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 		    "client %s is not allowed to use this proxy", s->cli_str);
 		return;
 	}
+	if (s->intercepted) {
+		http_intercepted_head(s, h);
+		return;
+	}
 	if (h->target_form == WK_HTTP_TARGET_ORIGIN ||
 	    h->target_form == WK_HTTP_TARGET_ASTERISK) {
 		http_local(s, h);
 		return;
 	}
 	if (h->target_form == WK_HTTP_TARGET_ABSOLUTE) {
-		if (h->scheme.len != 4 || strncasecmp(h->scheme.p, "http", 4)) {
+		if (h->scheme.len == 5 &&
+		    strncasecmp(h->scheme.p, "https", 5) == 0) {
+			r->https = true;
+		} else if (h->scheme.len != 4 ||
+		    strncasecmp(h->scheme.p, "http", 4)) {
 			evbuffer_drain(in, h->head_len);
 			http_error(s, 501, "scheme", false,
 			    "the %.*s scheme is not supported (yet)",
@@ -744,8 +820,11 @@ http_up_connected(struct wk_sess *s)
 	bufferevent_set_max_single_write(up, READ_MAX);
 	bufferevent_setwatermark(up, EV_WRITE, BODY_LOW, 0);
 	bufferevent_set_timeouts(up, NULL, NULL);
-	bufferevent_setcb(up, NULL, http_up_write_cb, http_up_event_cb, s);
-	bufferevent_disable(up, EV_READ | EV_WRITE); /* wk_sess_flush writes */
+	wk_sess_setcb(s, WK_SIDE_UP, http_up_write_cb, http_up_event_cb);
+	/* wk_sess_flush writes; reading is wk_sess_reading's (a TLS side's
+	 * EV_READ is that state itself) */
+	bufferevent_disable(
+	    up, s->tls[WK_SIDE_UP] ? EV_WRITE : (EV_READ | EV_WRITE));
 	s->read_limit[WK_SIDE_UP] = RESP_MAX_HEAD + READ_MAX;
 
 	if (r->is_connect) {
@@ -756,7 +835,19 @@ http_up_connected(struct wk_sess *s)
 		r->status = 200;
 		r->bytes_out += sizeof(ok) - 1;
 		r->body_done = true;
-		wk_relay_start(s);
+		if (wk_intercept_wanted(s)) {
+			/* the tunnel's own line; its requests get theirs */
+			char *host = wk_strdup(r->host);
+			uint16_t port = r->port;
+			const struct wk_zone *z = r->zone;
+
+			wk_sess_end_request(s, "intercepted");
+			s->req.zone = z;
+			wk_intercept_start(s, host, port);
+			free(host);
+		} else {
+			wk_relay_start(s);
+		}
 		return;
 	}
 	wk_sess_reading(s, WK_SIDE_UP, true);
@@ -782,6 +873,34 @@ http_dial_cb(bool ok, const char *detail, void *arg)
 		http_forward(s);
 	else
 		http_error(s, 502, "dial", !s->req.is_connect, "%s", detail);
+	wk_sess_leave(s);
+}
+
+static void
+http_tls_up_failed(struct wk_sess *s)
+{
+	char why[512];
+
+	wk_tls_error(s->up, why, sizeof(why));
+	wk_log_notice("sess %llu: TLS to %s:%u: %s", (unsigned long long)s->id,
+	    s->req.host, s->req.port, why);
+	http_error(s, 502, "tls", !s->req.is_connect, "TLS to %s: %s",
+	    s->req.host, why);
+}
+
+/* The handshake with an https:// origin ended. */
+static void
+http_tls_up_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)bev;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (what & BEV_EVENT_CONNECTED)
+		http_up_connected(s);
+	else
+		http_tls_up_failed(s);
 	wk_sess_leave(s);
 }
 
@@ -829,6 +948,34 @@ http_chain_cb(
 		free(r->key);
 		r->key = wk_strdup(res->key);
 		r->absolute = res->absolute;
+		if (r->https && !r->absolute) {
+			/* GET https://...: the TLS to the origin is ours */
+			const struct wk_zone *z = r->zone;
+			bool verify = z == NULL || !z->tls_noverify;
+			struct bufferevent *tb;
+
+			if (!verify)
+				wk_log_warnx("sess %llu: TLS to %s:%u is NOT "
+					     "verified (tls-verify off in zone "
+					     "%s): testing only",
+				    (unsigned long long)s->id, r->host, r->port,
+				    z->name);
+			bufferevent_setcb(s->up, NULL, NULL, NULL, NULL);
+			tb = wk_tls_connect(s->w->base, s->up, s->conf, r->host,
+			    r->port, verify);
+			if (tb == NULL) {
+				http_error(s, 502, "tls", false,
+				    "cannot set up TLS to %s", r->host);
+				wk_sess_leave(s);
+				return;
+			}
+			wk_sess_set_tls(s, WK_SIDE_UP, tb);
+			/* the request goes once the handshake is done */
+			wk_sess_setcb(s, WK_SIDE_UP, NULL, http_tls_up_cb);
+			wk_sess_reading(s, WK_SIDE_UP, true);
+			wk_sess_leave(s);
+			return;
+		}
 		http_up_connected(s);
 	}
 	wk_sess_leave(s);
@@ -846,6 +993,23 @@ http_forward(struct wk_sess *s)
 	char key[WK_HOST_MAX + 96];
 
 	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
+	if (s->intercepted) {
+		if (s->tls_up_err != NULL) {
+			http_error(s, 502, "tls", false, "TLS to %s: %s",
+			    s->tls_host, s->tls_up_err);
+			return;
+		}
+		if (s->up == NULL) {
+			http_error(s, 502, "upstream-closed", false,
+			    "the connection to %s was closed", s->tls_host);
+			return;
+		}
+		free(r->key);
+		r->key = wk_asprintf("tls:%s:%u", s->tls_host, s->tls_port);
+		r->up_reused = true;
+		http_up_connected(s);
+		return;
+	}
 	/* a pooled connection through the route's first hop */
 	wk_chain_key(route->n_hops > 0 ? route->hops[0] : NULL, mode, r->host,
 	    r->port, key, sizeof(key));
@@ -1157,6 +1321,12 @@ http_up_event(struct wk_sess *s, short what)
 {
 	struct wk_req *r = &s->req;
 
+	if (s->state == WK_SESS_ST_CONNECT && s->tls[WK_SIDE_UP]) {
+		/* the TLS handshake with the origin failed */
+		http_tls_up_failed(s);
+		return;
+	}
+
 	if (r->resp == WK_RESP_HEAD) {
 		bool nothing =
 		    evbuffer_get_length(bufferevent_get_input(s->up)) == 0;
@@ -1170,6 +1340,12 @@ http_up_event(struct wk_sess *s, short what)
 			wk_sess_drop_upstream(s, false);
 			r->retried = true;
 			http_forward(s);
+		} else if (s->tls[WK_SIDE_UP] && nothing) {
+			char why[512];
+
+			wk_tls_error(s->up, why, sizeof(why));
+			http_error(s, 502, "tls", true, "TLS to %s: %s",
+			    r->host != NULL ? r->host : r->upstream, why);
 		} else {
 			http_error(s, 502, "upstream-closed", true,
 			    "%s closed the connection without a response",
@@ -1267,6 +1443,26 @@ const struct wk_front_ops wk_http_front = {
 	.on_close = wk_http_on_close,
 	.on_timeout = wk_http_on_timeout,
 };
+
+void
+wk_http_start_intercepted(struct wk_sess *s)
+{
+	s->intercepted = true;
+	s->front = &wk_http_front;
+	s->head_started = false;
+	s->requests = 0;
+	wk_sess_setcb(s, WK_SIDE_CLI, http_cli_write_cb, http_cli_event_cb);
+	wk_sess_setcb(s, WK_SIDE_UP, http_up_write_cb, http_up_event_cb);
+	bufferevent_setwatermark(s->cli, EV_WRITE, BODY_LOW, 0);
+	s->read_limit[WK_SIDE_CLI] = s->conf->limit.header_bytes + READ_MAX;
+	wk_sess_reading(s, WK_SIDE_UP, false);
+	wk_sess_set_state(s, WK_SESS_ST_HEAD);
+	wk_sess_reading(s, WK_SIDE_CLI, false);
+	wk_sess_reading(s, WK_SIDE_CLI, true);
+	wk_sess_timer(s, s->conf->timeout.header_read_ms);
+	if (evbuffer_get_length(bufferevent_get_input(s->cli)) > 0)
+		wk_sess_reread(s, WK_SIDE_CLI);
+}
 
 void
 wk_http_start(struct wk_sess *s)

@@ -14,6 +14,9 @@ extern const struct wk_front_ops wk_http_front;
 
 /* Takes over a new session's client connection. */
 void wk_http_start(struct wk_sess *s);
+/* Runs the engine on an intercepted tunnel (both TLS handshakes done, or
+ * the origin's failed: its requests then get a 502 saying why). */
+void wk_http_start_intercepted(struct wk_sess *s);
 /* Bytes arrived on one side (enum wk_side), or are waiting there. */
 void wk_http_on_read(struct wk_sess *s, int side);
 /* One side ended: what is BEV_EVENT_* (EOF, ERROR, TIMEOUT, with READING

@@ -179,6 +179,108 @@ wk_sess_reread(struct wk_sess *s, enum wk_side side)
 	event_active(s->reread, EV_READ, 0);
 }
 
+/* --- TLS sides: the bufferevent reads and writes ------------------------ */
+
+static int
+sess_side_of(struct wk_sess *s, struct bufferevent *bev)
+{
+	return bev == s->cli ? WK_SIDE_CLI : bev == s->up ? WK_SIDE_UP : -1;
+}
+
+static void
+sess_tls_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct wk_sess *s = arg;
+	int side;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	side = sess_side_of(s, bev);
+	if (side >= 0 && s->reading[side])
+		s->front->on_read(s, side);
+	wk_sess_leave(s);
+}
+
+static void
+sess_tls_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct wk_sess *s = arg;
+	int side = sess_side_of(s, bev);
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	if (side >= 0 && s->tls_wcb[side] != NULL)
+		s->tls_wcb[side](bev, s);
+}
+
+static void
+sess_tls_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+	int side = sess_side_of(s, bev);
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	if (side < 0)
+		return;
+	if (what & BEV_EVENT_CONNECTED) {
+		if (s->tls_ecb[side] != NULL)
+			s->tls_ecb[side](bev, what, s);
+		return;
+	}
+	if (what & BEV_EVENT_READING) {
+		/* EOF or an error while reading: what a read of ours
+		 * would have reported */
+		wk_sess_enter(s);
+		wk_sess_reading(s, (enum wk_side)side, false);
+		s->front->on_close(s, side, what);
+		wk_sess_leave(s);
+	} else if (s->tls_ecb[side] != NULL) {
+		s->tls_ecb[side](bev, what, s);
+	}
+}
+
+void
+wk_sess_setcb(struct wk_sess *s, enum wk_side side, bufferevent_data_cb wcb,
+    bufferevent_event_cb ecb)
+{
+	struct bufferevent *bev = side == WK_SIDE_CLI ? s->cli : s->up;
+
+	if (bev == NULL)
+		return;
+	if (!s->tls[side]) {
+		bufferevent_setcb(bev, NULL, wcb, ecb, s);
+		return;
+	}
+	s->tls_wcb[side] = wcb;
+	s->tls_ecb[side] = ecb;
+	bufferevent_setcb(
+	    bev, sess_tls_read_cb, sess_tls_write_cb, sess_tls_event_cb, s);
+}
+
+void
+wk_sess_set_tls(struct wk_sess *s, enum wk_side side, struct bufferevent *bev)
+{
+	bool was_reading = s->reading[side];
+
+	/* the old bufferevent's fd is read by our event no more */
+	wk_sess_reading(s, side, false);
+	if (s->rev[side] != NULL) {
+		event_free(s->rev[side]);
+		s->rev[side] = NULL;
+	}
+	if (side == WK_SIDE_CLI)
+		s->cli = bev;
+	else
+		s->up = bev;
+	s->tls[side] = true;
+	s->tls_wcb[side] = NULL;
+	s->tls_ecb[side] = NULL;
+	bufferevent_setcb(
+	    bev, sess_tls_read_cb, sess_tls_write_cb, sess_tls_event_cb, s);
+	bufferevent_enable(bev, EV_WRITE);
+	if (was_reading)
+		wk_sess_reading(s, side, true);
+}
+
 void
 wk_sess_reading(struct wk_sess *s, enum wk_side side, bool on)
 {
@@ -186,6 +288,17 @@ wk_sess_reading(struct wk_sess *s, enum wk_side side, bool on)
 
 	if (on == s->reading[side] || bev == NULL)
 		return;
+	if (s->tls[side]) {
+		if (on) {
+			bufferevent_setwatermark(
+			    bev, EV_READ, 0, s->read_limit[side]);
+			bufferevent_enable(bev, EV_READ);
+		} else {
+			bufferevent_disable(bev, EV_READ);
+		}
+		s->reading[side] = on;
+		return;
+	}
 	if (s->rev[side] == NULL)
 		s->rev[side] = event_new(s->w->base, bufferevent_getfd(bev),
 		    EV_READ | EV_PERSIST, sess_read_cb, s);
@@ -277,6 +390,14 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 		wk_dial_cancel(s->dialing);
 		s->dialing = NULL;
 	}
+	if (s->up != NULL && s->intercepted && reuse) {
+		/* the TLS connection to the origin serves the next request of
+		 * this client connection */
+		wk_sess_reading(s, WK_SIDE_UP, false);
+		return;
+	}
+	if (s->up != NULL && s->tls[WK_SIDE_UP])
+		reuse = false; /* the pool takes plain sockets only */
 	if (s->up == NULL) {
 		sess_reading_free(s, WK_SIDE_UP);
 		return;
@@ -295,6 +416,7 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 	s->up = NULL;
 	s->up_eof = false;
 	s->up_paused = false;
+	s->tls[WK_SIDE_UP] = false;
 }
 
 void
@@ -360,6 +482,10 @@ sess_teardown(struct wk_sess *s)
 		event_free(s->reread);
 		s->reread = NULL;
 	}
+	if (s->tls_drain != NULL) {
+		event_free(s->tls_drain);
+		s->tls_drain = NULL;
+	}
 	if (s->cli != NULL) {
 		bufferevent_free(s->cli);
 		s->cli = NULL;
@@ -369,6 +495,10 @@ sess_teardown(struct wk_sess *s)
 		s->timer = NULL;
 	}
 	req_clear(&s->req);
+	free(s->tls_host);
+	s->tls_host = NULL;
+	free(s->tls_up_err);
+	s->tls_up_err = NULL;
 	if (s->conf != NULL) {
 		wk_conf_unref(s->conf);
 		s->conf = NULL;
@@ -392,7 +522,7 @@ wk_sess_close(struct wk_sess *s, const char *reason)
 }
 
 static void
-sess_flush_one(struct bufferevent *bev)
+sess_flush_one(struct bufferevent *bev, bool tls)
 {
 	struct evbuffer *out = bufferevent_get_output(bev);
 	int n;
@@ -400,6 +530,11 @@ sess_flush_one(struct bufferevent *bev)
 	if (evbuffer_get_length(out) == 0 ||
 	    (bufferevent_get_enabled(bev) & EV_WRITE))
 		return;
+	if (tls) {
+		/* TLS records are the bufferevent's to write */
+		bufferevent_enable(bev, EV_WRITE);
+		return;
+	}
 	/* socket bufferevents keep the front of their output frozen except
 	 * while they write; do as their write callback does */
 	evbuffer_unfreeze(out, 1);
@@ -430,9 +565,9 @@ wk_sess_flush(struct wk_sess *s)
 		if (c0 == 0 && u0 == 0)
 			return;
 		if (s->cli != NULL)
-			sess_flush_one(s->cli);
+			sess_flush_one(s->cli, s->tls[WK_SIDE_CLI]);
 		if (!s->dead && s->up != NULL)
-			sess_flush_one(s->up);
+			sess_flush_one(s->up, s->tls[WK_SIDE_UP]);
 		if (s->dead)
 			return;
 		size_t c1 = s->cli ?

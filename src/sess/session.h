@@ -6,6 +6,8 @@
 
 #include "core/wk.h"
 
+#include <event2/bufferevent.h>
+
 #include <sys/queue.h>
 #include <sys/socket.h>
 
@@ -74,6 +76,7 @@ struct wk_req {
 	const struct wk_upstream *hop; /* the hop that carries the request */
 	bool absolute; /* this request goes to an HTTP upstream */
 	bool is_head, is_connect, upgrade;
+	bool https; /* GET https://...: TLS to the origin is ours */
 	bool client_http10;
 	bool keep_alive; /* the client connection may carry another request */
 	bool retried;	 /* already resent once on a fresh connection */
@@ -151,6 +154,21 @@ struct wk_sess {
 	uint64_t last_active_ms; /* for idle bounds in relay states */
 	unsigned idle_ms;	 /* the idle bound of a relay state */
 	bool head_started;	 /* bytes of a request head have arrived */
+	/* A side that is a TLS bufferevent (an intercepted client, or TLS to
+	 * the origin) is read and written by the bufferevent itself; its
+	 * callbacks are the session's, which call the front's. */
+	bool tls[WK_SIDE_COUNT];
+	bufferevent_data_cb tls_wcb[WK_SIDE_COUNT];
+	bufferevent_event_cb tls_ecb[WK_SIDE_COUNT];
+	bool intercepted; /* the client's TLS ends here: origin-form
+			     requests go to tls_host:tls_port over s->up */
+	char *tls_host;	  /* the CONNECT (or SOCKS) target */
+	uint16_t tls_port;
+	bool tls_cli_done; /* the client's handshake finished */
+	bool tls_up_done;  /* the origin's handshake finished */
+	char *tls_up_err;  /* why the origin's failed, or NULL */
+	const struct wk_front_ops *tls_prev_front; /* for a non-TLS tunnel */
+	struct event *tls_drain; /* closing: re-checks a TLS client's output */
 	bool cli_eof;		 /* the client sent FIN */
 	bool up_eof;
 	bool cli_shut;	   /* we sent FIN to the client (tunnel) */
@@ -206,6 +224,15 @@ void wk_sess_reading(struct wk_sess *s, enum wk_side side, bool on);
 /* Runs the read handler once more on what is already buffered (a request
  * pipelined behind the one just answered), from a fresh callback. */
 void wk_sess_reread(struct wk_sess *s, enum wk_side side);
+
+/* Sets a side's write and event callbacks (a TLS side keeps the
+ * session's read callback, which feeds the front). */
+void wk_sess_setcb(struct wk_sess *s, enum wk_side side,
+    bufferevent_data_cb wcb, bufferevent_event_cb ecb);
+/* The side's bufferevent is now a TLS one (it replaced the old one, which
+ * it owns). */
+void wk_sess_set_tls(
+    struct wk_sess *s, enum wk_side side, struct bufferevent *bev);
 
 /* Writes queued output at once instead of waiting for the socket to be
  * reported writable: most responses fit the socket buffer, and this saves

@@ -81,6 +81,7 @@ struct wk_zone {
 	enum wk_zone_cookies cookies;
 	enum wk_zone_creds credentials;
 	bool intercept;
+	bool tls_noverify; /* `tls-verify off`: testing only, warned */
 	enum wk_zone_decompress decompress;
 	enum wk_zone_log log;
 };

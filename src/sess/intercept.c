@@ -1,0 +1,236 @@
+/* src/sess/intercept.c: TLS interception of a tunnel whose zone says
+ * `intercept on`. The client's first bytes are read: not TLS, the tunnel
+ * is relayed unchanged; a ClientHello, its SNI (or the tunnel's host)
+ * names the leaf the local CA mints, the client's side becomes a TLS
+ * server bufferevent and the origin's side a verified TLS client one.
+ * Once both handshakes are done the session runs the HTTP engine on the
+ * decrypted stream; an origin whose TLS fails gets the client a 502 page
+ * saying why, over the client's TLS. */
+#include "core/wk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "config/conf.h"
+#include "core/alloc.h"
+#include "core/idna.h"
+#include "log/log.h"
+#include "proto/http_front.h"
+#include "proto/tls_hello.h"
+#include "sess/intercept.h"
+#include "sess/relay.h"
+#include "sess/session.h"
+#include "tls/tls.h"
+#include "worker/worker.h"
+#include "zone/zone.h"
+
+#define INTERCEPT_HELLO_MAX (64 * 1024) /* bytes read looking for it */
+
+static const struct wk_front_ops intercept_sniff_ops;
+static const struct wk_front_ops intercept_wait_ops;
+
+/* Both handshakes are done, or the origin's failed: on to HTTP. */
+static void
+intercept_ready(struct wk_sess *s)
+{
+	if (!s->tls_cli_done || (!s->tls_up_done && s->tls_up_err == NULL))
+		return;
+	wk_log_info("sess %llu: intercepting %s:%u (client %s, origin %s)",
+	    (unsigned long long)s->id, s->tls_host, s->tls_port,
+	    wk_tls_version(s->cli),
+	    s->up != NULL ? wk_tls_version(s->up) : "failed");
+	wk_http_start_intercepted(s);
+}
+
+static void
+intercept_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	wk_sess_enter(s);
+	if (what & BEV_EVENT_CONNECTED) {
+		if (bev == s->cli)
+			s->tls_cli_done = true;
+		else
+			s->tls_up_done = true;
+		intercept_ready(s);
+	} else {
+		s->front->on_close(
+		    s, bev == s->cli ? WK_SIDE_CLI : WK_SIDE_UP, what);
+	}
+	wk_sess_leave(s);
+}
+
+static void
+intercept_wait_close(struct wk_sess *s, int side, short what)
+{
+	char why[512];
+
+	(void)what;
+	if (side == WK_SIDE_CLI) {
+		wk_tls_error(s->cli, why, sizeof(why));
+		wk_log_info("sess %llu: client TLS with %s: %s",
+		    (unsigned long long)s->id, s->tls_host, why);
+		wk_sess_close(s, "client TLS handshake failed");
+		return;
+	}
+	if (s->tls_up_err != NULL || s->up == NULL)
+		return; /* already reported */
+	wk_tls_error(s->up, why, sizeof(why));
+	wk_log_notice("sess %llu: TLS to %s:%u: %s", (unsigned long long)s->id,
+	    s->tls_host, s->tls_port, why);
+	s->tls_up_err = wk_strdup(why);
+	/* nothing more comes from it: the client's requests get the 502 */
+	wk_sess_drop_upstream(s, false);
+	intercept_ready(s);
+}
+
+static void
+intercept_timeout(struct wk_sess *s)
+{
+	wk_sess_close(s,
+	    s->front == &intercept_sniff_ops ? "no ClientHello in time" :
+					       "TLS handshake timeout");
+}
+
+static void
+intercept_wait_read(struct wk_sess *s, int side)
+{
+	(void)s, (void)side; /* nothing is read before HTTP takes over */
+}
+
+/* The ClientHello is complete: mint, wrap both sides. */
+static void
+intercept_tls(struct wk_sess *s, const struct wk_tls_hello *h)
+{
+	const struct wk_zone *z = s->req.zone;
+	struct event_base *base = s->w->base;
+	char name[WK_HOST_MAX], why[256];
+	struct bufferevent *cli, *up;
+	bool verify = z == NULL || !z->tls_noverify;
+
+	snprintf(name, sizeof(name), "%s", s->tls_host);
+	if (h->has_sni && !h->sni_is_ip &&
+	    wk_idna_host(
+		h->sni, strlen(h->sni), false, name, why, sizeof(why)) < 0)
+		snprintf(name, sizeof(name), "%s", s->tls_host);
+	wk_sess_reading(s, WK_SIDE_CLI, false);
+	cli = wk_tls_accept(base, s->cli, name, why, sizeof(why));
+	if (cli == NULL) {
+		wk_log_err("sess %llu: cannot intercept %s: %s",
+		    (unsigned long long)s->id, name, why);
+		wk_sess_close(s, "interception failed");
+		return;
+	}
+	s->front = &intercept_wait_ops;
+	wk_sess_set_tls(s, WK_SIDE_CLI, cli);
+	wk_sess_setcb(s, WK_SIDE_CLI, NULL, intercept_event_cb);
+	wk_sess_reading(s, WK_SIDE_CLI, true);
+	if (!verify)
+		wk_log_warnx("sess %llu: TLS to %s:%u is NOT verified "
+			     "(tls-verify off in zone %s): testing only",
+		    (unsigned long long)s->id, s->tls_host, s->tls_port,
+		    z->name);
+	bufferevent_disable(s->up, EV_READ | EV_WRITE);
+	bufferevent_setcb(s->up, NULL, NULL, NULL, NULL);
+	up = wk_tls_connect(
+	    base, s->up, s->conf, s->tls_host, s->tls_port, verify);
+	if (up == NULL) {
+		wk_sess_close(s, "cannot set up TLS to the origin");
+		return;
+	}
+	wk_sess_set_tls(s, WK_SIDE_UP, up);
+	wk_sess_setcb(s, WK_SIDE_UP, NULL, intercept_event_cb);
+	wk_sess_reading(s, WK_SIDE_UP, true);
+	/* the ClientHello is already in the client's input: let the TLS
+	 * filter see it now, not at the next byte */
+	bufferevent_trigger(bufferevent_get_underlying(cli), EV_READ, 0);
+}
+
+static void
+intercept_sniff_read(struct wk_sess *s, int side)
+{
+	struct evbuffer *in;
+	struct wk_tls_hello h;
+	size_t len;
+	int res;
+
+	if (side != WK_SIDE_CLI)
+		return; /* the origin speaks after the client here */
+	in = bufferevent_get_input(s->cli);
+	len = WK_MIN(evbuffer_get_length(in), (size_t)INTERCEPT_HELLO_MAX);
+	res = wk_tls_hello_parse(evbuffer_pullup(in, (ev_ssize_t)len), len, &h);
+	switch (res) {
+	case WK_TLS_HELLO_NEED_MORE:
+		if (len >= INTERCEPT_HELLO_MAX)
+			wk_sess_close(s, "ClientHello too large");
+		return;
+	case WK_TLS_HELLO_NOT_TLS:
+		/* not TLS: the bytes pass through unchanged */
+		wk_log_info("sess %llu: %s:%u: not TLS, tunnelled as is",
+		    (unsigned long long)s->id, s->tls_host, s->tls_port);
+		s->front = s->tls_prev_front;
+		wk_relay_start(s);
+		return;
+	case WK_TLS_HELLO_ERROR:
+		wk_log_info("sess %llu: %s:%u: malformed ClientHello",
+		    (unsigned long long)s->id, s->tls_host, s->tls_port);
+		wk_sess_close(s, "malformed ClientHello");
+		return;
+	default:
+		intercept_tls(s, &h);
+		return;
+	}
+}
+
+static void
+intercept_sniff_close(struct wk_sess *s, int side, short what)
+{
+	(void)side, (void)what;
+	wk_sess_close(s, "closed before TLS");
+}
+
+static const struct wk_front_ops intercept_sniff_ops = {
+	.name = "intercept",
+	.on_read = intercept_sniff_read,
+	.on_close = intercept_sniff_close,
+	.on_timeout = intercept_timeout,
+};
+
+static const struct wk_front_ops intercept_wait_ops = {
+	.name = "intercept",
+	.on_read = intercept_wait_read,
+	.on_close = intercept_wait_close,
+	.on_timeout = intercept_timeout,
+};
+
+bool
+wk_intercept_wanted(const struct wk_sess *s)
+{
+	return s->req.zone != NULL && s->req.zone->intercept &&
+	    wk_tls_ca() != NULL;
+}
+
+void
+wk_intercept_start(struct wk_sess *s, const char *host, uint16_t port)
+{
+	free(s->tls_host);
+	s->tls_host = wk_strdup(host);
+	s->tls_port = port;
+	s->tls_prev_front = s->front;
+	s->front = &intercept_sniff_ops;
+	/* the client speaks first; the origin waits */
+	wk_sess_reading(s, WK_SIDE_UP, false);
+	bufferevent_disable(s->up, EV_READ | EV_WRITE);
+	wk_sess_set_state(s, WK_SESS_ST_HEAD);
+	s->read_limit[WK_SIDE_CLI] = INTERCEPT_HELLO_MAX;
+	wk_sess_reading(s, WK_SIDE_CLI, true);
+	wk_sess_timer(s, s->conf->timeout.header_read_ms);
+	if (evbuffer_get_length(bufferevent_get_input(s->cli)) > 0)
+		intercept_sniff_read(s, WK_SIDE_CLI);
+}

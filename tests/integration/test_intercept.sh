@@ -1,0 +1,172 @@
+#!/bin/bash
+# test_intercept.sh: TLS interception. curl trusts wicket's local CA; wicket
+# trusts the test CA of the HTTPS origins (tls-ca-file). Checks: the page
+# through an intercepted CONNECT, with the request in the access log;
+# clients with and without SNI, TLS 1.2 and 1.3; origins with an expired
+# certificate, a wrong name, an unknown issuer (502 saying which);
+# tls-verify off; a non-TLS stream in an intercepted tunnel; the leaf
+# cache; GET https://... in absolute form; `wicket ca export`; key modes.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_tls.sh"
+wk_require_wicket
+
+wk_tls_certs_make
+sha=$(wk_data_sha 1000)
+wk_tls_origin_start good good
+G=$WK_TLS_PORT
+wk_tls_origin_start expired expired
+E=$WK_TLS_PORT
+wk_tls_origin_start wronghost wronghost
+W=$WK_TLS_PORT
+wk_tls_origin_start unknown unknown
+U=$WK_TLS_PORT
+wk_tls_origin_start tls12 good --tls-max 1.2
+T12=$WK_TLS_PORT
+wk_tls_origin_start raw - --raw-echo
+R=$WK_TLS_PORT
+
+wk_proxy_start_or_bail "tls-ca-file $WK_TESTCA" \
+    "zone lax { match lax.test; intercept on; tls-verify off }" \
+    "zone all { match *; intercept on }"
+P=$WK_PROXY_PORT
+CA=$WK_DIR/state/ca/ca.pem
+wk_retry 10 test -s "$CA"
+wk_ok "the local CA was created at start" test -s "$CA"
+
+# pc ARGS...: curl through wicket, trusting wicket's CA only
+pc() {
+	curl -sS --max-time 20 -x "http://127.0.0.1:$P" --cacert "$CA" "$@"
+}
+
+wk_is "$(pc "https://localhost:$G/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
+    "intercepted CONNECT: the page arrives (curl trusts wicket's CA)"
+wk_retry 30 grep -q "GET https://localhost:$G/bytes/1000 200" "$WK_ACCESS"
+wk_like "$(cat "$WK_ACCESS")" "GET https://localhost:$G/bytes/1000 200 " \
+    "the access log shows the intercepted request: method, URL, status"
+wk_like "$(cat "$WK_ACCESS")" "CONNECT localhost:$G 200 .*\"intercepted\"" \
+    "the tunnel's own line says intercepted"
+issuer=$(pc -v "https://localhost:$G/bytes/10" -o /dev/null 2>&1 | grep -i "issuer:")
+wk_like "$issuer" "wicket" "the certificate curl saw was issued by wicket's CA"
+wk_like "$(cat "$WK_T/good.log")" "sni=localhost" "wicket sent the SNI to the origin"
+
+# several requests on one intercepted connection
+out=$(pc "https://localhost:$G/bytes/1000" "https://localhost:$G/bytes/1000" \
+    -w '%{num_connects}\n' -o /dev/null -o /dev/null)
+wk_is "$(printf '%s\n' "$out" | tr -d '\n')" "10" "keep-alive inside the intercepted tunnel (one connect)"
+
+# no SNI: an IP literal gets an IP SAN
+wk_is "$(pc "https://127.0.0.1:$G/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
+    "a client without SNI (IP literal): the leaf has the IP in its SAN"
+# TLS 1.2-only and TLS 1.3 clients
+wk_is "$(pc --tls-max 1.2 "https://localhost:$G/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
+    "a TLS 1.2-only client"
+wk_is "$(pc --tlsv1.3 "https://localhost:$G/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
+    "a TLS 1.3 client"
+wk_is "$(pc "https://localhost:$T12/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
+    "an origin that speaks TLS 1.2 only"
+
+# broken origins: 502 naming the reason
+for c in "expired:$E:certificate has expired" \
+    "wronghost:$W:(hostname mismatch|Hostname mismatch)" \
+    "unknown:$U:unable to get local issuer certificate"; do
+	name=${c%%:*}
+	rest=${c#*:}
+	port=${rest%%:*}
+	why=${rest#*:}
+	body=$(pc -D "$WK_T/h.$name" "https://localhost:$port/" 2>&1)
+	wk_like "$(grep '^HTTP/' "$WK_T/h.$name" | tail -n1)" "^HTTP/1\.1 502" "origin $name: 502"
+	wk_like "$body" "$why" "origin $name: the page says why"
+	wk_like "$(tr -d '\r' <"$WK_T/h.$name")" "X-Wicket-Error: tls" "origin $name: X-Wicket-Error: tls"
+done
+wk_like "$(cat "$WK_ERRLOG")" "TLS to localhost:$E: .*expired" "the failure is logged"
+
+# tls-verify off (a zone for lax.test, the unknown issuer's origin reached
+# through a fake SOCKS upstream that maps *.test to 127.0.0.1)
+wk_fake_socks_start fs
+FS=$(cat "$WK_T/fs.port")
+wk_proxy_stop
+wk_proxy_start_or_bail "tls-ca-file $WK_TESTCA" \
+    "upstream fs { socks5 127.0.0.1:$FS }" \
+    "zone lax { match lax.test; intercept on; tls-verify off; route fs }" \
+    "zone all { match *; intercept on }"
+P=$WK_PROXY_PORT
+CA=$WK_DIR/state/ca/ca.pem
+wk_retry 10 test -s "$CA"
+wk_is "$(pc "https://lax.test:$U/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
+    "tls-verify off: an unknown issuer is accepted"
+wk_like "$(cat "$WK_ERRLOG")" "NOT verified \(tls-verify off in zone lax\)" \
+    "tls-verify off: a warning on every use"
+
+# a non-TLS stream in an intercepted tunnel passes through unchanged
+out=$(wk_py "$P" "$R" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"CONNECT 127.0.0.1:%s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2].encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(1)
+s.sendall(b"hello, not TLS\n")
+s.shutdown(socket.SHUT_WR)
+data = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        break
+    data += d
+print(head.split(b"\r\n")[0].decode(), data.decode(errors="replace").strip())
+EOF
+)
+wk_like "$out" "^HTTP/1\.1 200 .*hello, not TLS" "a non-TLS stream in an intercepted tunnel passes through"
+
+# the leaf cache: a second connection mints nothing
+pc "https://localhost:$G/bytes/10" -o /dev/null
+pc "https://localhost:$G/bytes/10" -o /dev/null
+n=$(grep -c "minted a certificate for localhost" "$WK_ERRLOG")
+wk_is "$n" 1 "the second connection to a host mints nothing (leaf cache)"
+
+# GET https://... in absolute form: wicket makes the TLS connection
+out=$(wk_py "$P" "$G" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET https://localhost:%s/bytes/1000 HTTP/1.1\r\nHost: localhost:%s\r\nConnection: close\r\n\r\n"
+          % (sys.argv[2].encode(), sys.argv[2].encode()))
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+import hashlib
+head, _, body = data.partition(b"\r\n\r\n")
+print(head.split(b"\r\n")[0].decode(), hashlib.sha256(body).hexdigest())
+EOF
+)
+wk_is "$out" "HTTP/1.1 200 OK $sha" "GET https://... in absolute form: wicket speaks TLS to the origin"
+out=$(wk_py "$P" "$E" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"GET https://localhost:%s/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+          % sys.argv[2].encode())
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d:
+        break
+    data += d
+print(data.decode(errors="replace"))
+EOF
+)
+wk_like "$out" "502 .*certificate has expired" "GET https:// to an expired origin: 502 with the reason"
+
+# the CA: export, modes
+out=$("$WICKET" ca -c "$WK_CONF" export)
+wk_is "$out" "$(cat "$CA")" "wicket ca export prints the CA certificate"
+wk_ok "wicket ca export --der is DER" sh -c \
+    "'$WICKET' ca -c '$WK_CONF' export --der | openssl x509 -inform DER -noout"
+wk_is "$(stat -c %a "$WK_DIR/state/ca")" 700 "the CA directory is 0700"
+wk_is "$(stat -c %a "$WK_DIR/state/ca/ca.key")" 600 "the CA key is 0600"
+bad=$(find "$WK_DIR/state/ca" -name '*.key' -perm /077 | wc -l)
+wk_is "$bad" 0 "no key file is readable by others"
+wk_proxy_stop
+
+wk_done
