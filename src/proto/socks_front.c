@@ -27,6 +27,7 @@
 #include "proto/socks_parse.h"
 #include "sess/relay.h"
 #include "sess/session.h"
+#include "sess/intercept.h"
 #include "sess/target.h"
 #include "sys/autodial.h"
 #include "sess/users.h"
@@ -246,7 +247,16 @@ socks_chain_cb(
 	x->step = SOCKS_DONE;
 	bufferevent_setcb(s->up, NULL, NULL, NULL, NULL);
 	bufferevent_disable(s->up, EV_READ | EV_WRITE);
-	wk_relay_start(s);
+	if (wk_intercept_wanted(s)) {
+		/* the tunnel's line now; its requests get their own */
+		const struct wk_zone *z = s->req.zone;
+
+		wk_sess_end_request(s, "intercepted");
+		s->req.zone = z;
+		wk_intercept_start(s, x->host, x->port);
+	} else {
+		wk_relay_start(s);
+	}
 	wk_sess_leave(s);
 }
 

@@ -138,6 +138,12 @@ intercept_tls(struct wk_sess *s, const struct wk_tls_hello *h)
 		    z->name);
 	bufferevent_disable(s->up, EV_READ | EV_WRITE);
 	bufferevent_setcb(s->up, NULL, NULL, NULL, NULL);
+	/* the origin is checked against the name the client asked for (a
+	 * SOCKS4 client's tunnel has only an address) */
+	if (strcmp(name, s->tls_host) != 0) {
+		free(s->tls_host);
+		s->tls_host = wk_strdup(name);
+	}
 	up = wk_tls_connect(
 	    base, s->up, s->conf, s->tls_host, s->tls_port, verify);
 	if (up == NULL) {

@@ -54,6 +54,18 @@ out=$(pc "https://localhost:$G/bytes/1000" "https://localhost:$G/bytes/1000" \
     -w '%{num_connects}\n' -o /dev/null -o /dev/null)
 wk_is "$(printf '%s\n' "$out" | tr -d '\n')" "10" "keep-alive inside the intercepted tunnel (one connect)"
 
+# SOCKS clients are intercepted too (SOCKS4: the tunnel has an address
+# only; the leaf and the origin's check use the SNI)
+wk_is "$(curl -sS --max-time 20 --socks5-hostname "127.0.0.1:$P" --cacert "$CA" \
+    "https://localhost:$G/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
+    "a SOCKS5 client is intercepted"
+wk_is "$(curl -sS --max-time 20 --socks4 "127.0.0.1:$P" --cacert "$CA" \
+    "https://localhost:$G/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
+    "a SOCKS4 client (address only, SNI localhost) is intercepted"
+wk_retry 30 grep -q "SOCKS5 localhost:$G 200 .*\"intercepted\"" "$WK_ACCESS"
+wk_like "$(cat "$WK_ACCESS")" "SOCKS5 localhost:$G 200 .*\"intercepted\"" \
+    "the SOCKS tunnel's line says intercepted"
+
 # no SNI: an IP literal gets an IP SAN
 wk_is "$(pc "https://127.0.0.1:$G/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
     "a client without SNI (IP literal): the leaf has the IP in its SAN"
