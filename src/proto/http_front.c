@@ -943,6 +943,9 @@ http_chain_cb(
 	} else {
 		s->up = bev;
 		memcpy(&s->up_addr, &res->peer, sizeof(s->up_addr));
+		if (res->tls)
+			wk_sess_set_tls(
+			    s, WK_SIDE_UP, bev); /* an https proxy */
 		r->up_reused = false;
 		r->hop = res->hop;
 		free(r->key);

@@ -50,6 +50,8 @@ struct relay_dir {
 
 struct wk_relay {
 	struct wk_sess *s;
+	bool bev_mode; /* a TLS side: bufferevents copy, no splice */
+	bool eof[2];   /* bev_mode: side i sent EOF */
 	struct relay_dir
 	    d[2];	    /* 0: client -> upstream, 1: upstream -> client */
 	struct timeval wto; /* a sink that takes nothing for this long */
@@ -272,6 +274,129 @@ relay_dir_init(struct wk_relay *r, struct relay_dir *d, struct bufferevent *src,
 	    base, d->dst_fd, EV_WRITE | EV_PERSIST, relay_write_cb, d);
 }
 
+/* --- bev_mode: a side is TLS, so bytes are decrypted in user space and
+ * the bufferevents copy them. No half-close (a TLS side has no FIN of its
+ * own): an end on either side flushes the other, then the tunnel closes. */
+
+#define RELAY_BEV_HIGH (512 * 1024)
+#define RELAY_BEV_LOW (128 * 1024)
+
+static struct bufferevent *
+relay_bev_of(struct wk_sess *s, int side)
+{
+	return side == WK_SIDE_CLI ? s->cli : s->up;
+}
+
+static void
+relay_bev_done_check(struct wk_relay *r)
+{
+	struct wk_sess *s = r->s;
+
+	for (int i = 0; i < 2; i++) {
+		struct bufferevent *other = relay_bev_of(s, !i);
+
+		if (r->eof[i] &&
+		    evbuffer_get_length(bufferevent_get_output(other)) == 0) {
+			wk_sess_close(s, "tunnel closed");
+			return;
+		}
+	}
+}
+
+static void
+relay_bev_move(struct wk_relay *r, int side)
+{
+	struct wk_sess *s = r->s;
+	struct bufferevent *src = relay_bev_of(s, side);
+	struct bufferevent *dst = relay_bev_of(s, !side);
+	struct evbuffer *in = bufferevent_get_input(src);
+	size_t n = evbuffer_get_length(in);
+
+	if (n == 0)
+		return;
+	*(side == WK_SIDE_CLI ? &s->req.bytes_in : &s->req.bytes_out) += n;
+	evbuffer_add_buffer(bufferevent_get_output(dst), in);
+	s->last_active_ms = wk_sess_now_ms(s);
+	if (evbuffer_get_length(bufferevent_get_output(dst)) >= RELAY_BEV_HIGH)
+		bufferevent_disable(src, EV_READ); /* until dst drains */
+}
+
+static void
+relay_bev_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	relay_bev_move(s->relay, bev == s->cli ? WK_SIDE_CLI : WK_SIDE_UP);
+	wk_sess_leave(s);
+}
+
+static void
+relay_bev_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct wk_sess *s = arg;
+	struct wk_relay *r = s->relay;
+	int side = bev == s->cli ? WK_SIDE_CLI : WK_SIDE_UP;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	s->last_active_ms = wk_sess_now_ms(s);
+	if (!r->eof[!side])
+		bufferevent_enable(relay_bev_of(s, !side), EV_READ);
+	relay_bev_done_check(r);
+	wk_sess_leave(s);
+}
+
+static void
+relay_bev_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+	struct wk_relay *r = s->relay;
+	int side = bev == s->cli ? WK_SIDE_CLI : WK_SIDE_UP;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (what & BEV_EVENT_EOF) {
+		relay_bev_move(r, side);
+		r->eof[side] = true;
+		bufferevent_disable(bev, EV_READ);
+		relay_bev_done_check(r);
+	} else if (what & BEV_EVENT_TIMEOUT) {
+		wk_sess_close(s,
+		    side == WK_SIDE_CLI ? "client not reading" :
+					  "upstream not reading");
+	} else {
+		wk_sess_close(s,
+		    side == WK_SIDE_CLI ? "client reset the tunnel" :
+					  "upstream reset the tunnel");
+	}
+	wk_sess_leave(s);
+}
+
+static void
+relay_bev_start(struct wk_sess *s, struct wk_relay *r)
+{
+	r->bev_mode = true;
+	for (int i = 0; i < 2; i++) {
+		struct bufferevent *b = relay_bev_of(s, i);
+
+		wk_sess_reading(s, (enum wk_side)i, false);
+		bufferevent_setcb(b, relay_bev_read_cb, relay_bev_write_cb,
+		    relay_bev_event_cb, s);
+		bufferevent_setwatermark(b, EV_WRITE, RELAY_BEV_LOW, 0);
+		bufferevent_set_timeouts(b, NULL, &r->wto);
+		bufferevent_enable(b, EV_READ | EV_WRITE);
+	}
+	s->idle_ms = s->conf->timeout.tunnel_idle_ms;
+	s->last_active_ms = wk_sess_now_ms(s);
+	wk_sess_timer(s, s->idle_ms);
+	/* what each side had read ahead belongs to the other */
+	relay_bev_move(r, WK_SIDE_CLI);
+	if (!s->dead)
+		relay_bev_move(r, WK_SIDE_UP);
+}
+
 void
 wk_relay_free(struct wk_relay *r)
 {
@@ -305,6 +430,10 @@ wk_relay_start(struct wk_sess *s)
 	r->wto.tv_sec = idle / 1000;
 	r->wto.tv_usec = (idle % 1000) * 1000;
 	r->d[0].pipe_r = r->d[0].pipe_w = r->d[1].pipe_r = r->d[1].pipe_w = -1;
+	if (s->tls[WK_SIDE_CLI] || s->tls[WK_SIDE_UP]) {
+		relay_bev_start(s, r);
+		return;
+	}
 
 	relay_dir_init(
 	    r, &r->d[0], s->cli, s->up, &s->req.bytes_in, "client", "upstream");

@@ -26,6 +26,7 @@
 #include "proto/http_parse.h"
 #include "proto/socks_parse.h"
 #include "upstream/chain.h"
+#include "tls/tls.h"
 #include "upstream/connector.h"
 #include "worker/worker.h"
 
@@ -149,6 +150,7 @@ chain_succeeded(struct wk_chain *c)
 	c->bev = NULL;
 	c->res.err = WK_CONN_OK;
 	c->res.hop = c->hop;
+	c->res.tls = c->hop != NULL && c->hop->kind == WK_UPSTREAM_HTTPS;
 	c->res.socks_rep = -1;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 	bufferevent_disable(bev, EV_READ | EV_WRITE);
@@ -492,6 +494,22 @@ chain_event_cb(struct bufferevent *bev, short what, void *arg)
 		"connection error during the handshake");
 }
 
+/* The TLS handshake with an https upstream proxy ended. */
+static void
+chain_tls_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct wk_chain *c = arg;
+	char why[512];
+
+	if (what & BEV_EVENT_CONNECTED) {
+		bufferevent_setcb(bev, chain_read_cb, NULL, chain_event_cb, c);
+		chain_start_handshake(c);
+		return;
+	}
+	wk_tls_error(bev, why, sizeof(why));
+	chain_hop_failed(c, WK_CONN_ERROR, why);
+}
+
 static void
 chain_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -522,9 +540,24 @@ chain_tcp_cb(struct bufferevent *bev, enum wk_conn_err err,
 		chain_succeeded(c);
 		return;
 	}
+	evtimer_add(c->timer, &tv);
+	if (c->hop->kind == WK_UPSTREAM_HTTPS) {
+		/* TLS to the proxy first (verified: its credentials and our
+		 * requests go inside), then its handshake */
+		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+		c->bev = wk_tls_connect(bufferevent_get_base(bev), bev,
+		    wk_worker_conf(c->w), c->hop->host, c->hop->port, true);
+		if (c->bev == NULL) {
+			chain_hop_failed(c, WK_CONN_ERROR, "cannot set up TLS");
+			return;
+		}
+		c->res.tls = true;
+		bufferevent_setcb(c->bev, NULL, NULL, chain_tls_event_cb, c);
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+		return;
+	}
 	bufferevent_setcb(bev, chain_read_cb, NULL, chain_event_cb, c);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
-	evtimer_add(c->timer, &tv);
 	chain_start_handshake(c);
 }
 
@@ -570,13 +603,6 @@ chain_next(struct wk_chain *c)
 	if (c->hop == NULL) {
 		c->conn = wk_connect_start(
 		    c->w, c->host, c->port, c->timeout_ms, chain_tcp_cb, c);
-		return;
-	}
-	if (c->hop->kind == WK_UPSTREAM_HTTPS) {
-		/* never send a proxy's credentials in clear text to a hop the
-		 * configuration says speaks TLS */
-		chain_hop_failed(c, WK_CONN_ERROR,
-		    "TLS to upstream proxies is not supported yet");
 		return;
 	}
 	if (c->hop->kind == WK_UPSTREAM_SOCKS4 &&

@@ -30,6 +30,7 @@ struct wk_chain_result {
 	const struct wk_upstream
 	    *hop;	 /* the hop used or last tried; NULL: direct */
 	bool absolute;	 /* send requests in absolute form (HTTP upstream) */
+	bool tls;	 /* bev is a TLS bufferevent (an https upstream) */
 	int socks_rep;	 /* a SOCKS upstream's refusal code, or -1 */
 	int http_status; /* an HTTP upstream's CONNECT answer, or 0 */
 	struct sockaddr_storage peer; /* what we connected to */

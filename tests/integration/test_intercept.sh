@@ -170,6 +170,39 @@ EOF
 )
 wk_like "$out" "502 .*certificate has expired" "GET https:// to an expired origin: 502 with the reason"
 
+# an https upstream proxy: TLS to the proxy (here a TLS front on a second
+# wicket), verified against the test CA; plain requests in absolute form,
+# a CONNECT tunnel (bytes copied, a TLS side has no splice) and an
+# intercepted tunnel inside it
+wk_proxy_start_or_bail
+P2=$WK_PROXY_PORT
+ACC2=$WK_ACCESS
+setsid "$WK_PY" "$WK_SERVERS/tls_front.py" --cert "$WK_TLS_CERTS/good.pem" \
+    --key "$WK_TLS_CERTS/good.key" --to "$P2" --port-file "$WK_T/front.port" \
+    --log "$WK_T/front.log" </dev/null >/dev/null 2>&1 &
+WK_PIDS="$WK_PIDS $!"
+wk_retry 15 test -s "$WK_T/front.port" || { echo "Bail out! tls_front"; exit 99; }
+FP=$(cat "$WK_T/front.port")
+wk_origin_start http
+wk_proxy_start_or_bail "tls-ca-file $WK_TESTCA" \
+    "upstream sp { https localhost:$FP }" "route sp" \
+    "zone tls { match localhost:$G; intercept on }"
+P=$WK_PROXY_PORT
+CA=$WK_DIR/state/ca/ca.pem
+wk_retry 10 test -s "$CA"
+wk_is "$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://127.0.0.1:$WK_ORIGIN_PORT/bytes/1000" \
+    | sha256sum | cut -d' ' -f1)" "$sha" "https upstream: a plain request goes through it"
+wk_like "$(cat "$WK_T/front.log")" "conn TLSv1\.[23]" "https upstream: wicket spoke TLS to the proxy"
+wk_retry 30 grep -q "GET http://127.0.0.1:$WK_ORIGIN_PORT/bytes/1000 200" "$ACC2"
+wk_like "$(cat "$ACC2")" "GET http://127\.0\.0\.1:$WK_ORIGIN_PORT/bytes/1000 200" \
+    "https upstream: the request reached the second proxy in absolute form"
+wk_is "$(curl -sS --max-time 20 -p -x "http://127.0.0.1:$P" "http://127.0.0.1:$WK_ORIGIN_PORT/bytes/100000" \
+    | sha256sum | cut -d' ' -f1)" "$(wk_data_sha 100000)" \
+    "https upstream: a CONNECT tunnel through it (bytes copied)"
+wk_is "$(pc "https://localhost:$G/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha" \
+    "https upstream: an intercepted tunnel through it (TLS inside TLS)"
+wk_proxy_stop
+
 # the CA: export, modes
 out=$("$WICKET" ca -c "$WK_CONF" export)
 wk_is "$out" "$(cat "$CA")" "wicket ca export prints the CA certificate"
