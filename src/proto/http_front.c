@@ -812,6 +812,8 @@ http_up_connected(struct wk_sess *s)
 	struct bufferevent *up = s->up;
 
 	http_note_upstream(s);
+	if (s->intercepted && s->tls_via != NULL)
+		snprintf(r->upstream, sizeof(r->upstream), "%s", s->tls_via);
 	if (r->absolute && r->raw_head != NULL && !http_rebuild_absolute(s)) {
 		http_error(s, 400, "bad-request", false,
 		    "cannot rebuild the request for the upstream proxy");
@@ -841,8 +843,12 @@ http_up_connected(struct wk_sess *s)
 			uint16_t port = r->port;
 			const struct wk_zone *z = r->zone;
 
+			char via[sizeof(r->upstream)];
+
+			memcpy(via, r->upstream, sizeof(via));
 			wk_sess_end_request(s, "intercepted");
 			s->req.zone = z;
+			memcpy(s->req.upstream, via, sizeof(via));
 			wk_intercept_start(s, host, port);
 			free(host);
 		} else {
@@ -949,7 +955,8 @@ http_chain_cb(
 		r->up_reused = false;
 		r->hop = res->hop;
 		free(r->key);
-		r->key = wk_strdup(res->key);
+		r->key = r->https ? wk_asprintf("tls:%s", res->key) :
+				    wk_strdup(res->key);
 		r->absolute = res->absolute;
 		if (r->https && !r->absolute) {
 			/* GET https://...: the TLS to the origin is ours */
@@ -989,8 +996,10 @@ http_forward(struct wk_sess *s)
 {
 	struct wk_req *r = &s->req;
 	const struct wk_route *route = r->route;
+	/* https://: a tunnel to the origin (CONNECT through an HTTP proxy),
+	 * TLS inside it */
 	enum wk_chain_mode mode =
-	    r->is_connect ? WK_CHAIN_TUNNEL : WK_CHAIN_HTTP;
+	    r->is_connect || r->https ? WK_CHAIN_TUNNEL : WK_CHAIN_HTTP;
 	struct bufferevent *bev;
 	struct event *idle_ev;
 	char key[WK_HOST_MAX + 96];
@@ -1013,13 +1022,23 @@ http_forward(struct wk_sess *s)
 		http_up_connected(s);
 		return;
 	}
-	/* a pooled connection through the route's first hop */
+	/* a pooled connection through the route's first hop (TLS ones
+	 * under "tls:") */
 	wk_chain_key(route->n_hops > 0 ? route->hops[0] : NULL, mode, r->host,
-	    r->port, key, sizeof(key));
+	    r->port, key + (r->https ? 4 : 0), sizeof(key) - 4);
+	if (r->https)
+		memcpy(key, "tls:", 4);
 	if (!r->is_connect && !r->retried &&
 	    (bev = wk_pool_take(s->w->pool, key, &s->up_addr, &idle_ev)) !=
 		NULL) {
+		const struct wk_upstream *h0 =
+		    route->n_hops > 0 ? route->hops[0] : NULL;
+
 		s->up = bev;
+		if (r->https ||
+		    (strncmp(key, "proxy:", 6) == 0 && h0 != NULL &&
+			h0->kind == WK_UPSTREAM_HTTPS))
+			wk_sess_set_tls(s, WK_SIDE_UP, bev);
 		r->up_reused = true;
 		r->hop = route->n_hops > 0 ? route->hops[0] : NULL;
 		free(r->key);

@@ -253,8 +253,12 @@ socks_chain_cb(
 		/* the tunnel's line now; its requests get their own */
 		const struct wk_zone *z = s->req.zone;
 
+		char via[sizeof(s->req.upstream)];
+
+		memcpy(via, s->req.upstream, sizeof(via));
 		wk_sess_end_request(s, "intercepted");
 		s->req.zone = z;
+		memcpy(s->req.upstream, via, sizeof(via));
 		wk_intercept_start(s, x->host, x->port);
 	} else {
 		wk_relay_start(s);

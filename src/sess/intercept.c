@@ -228,6 +228,8 @@ wk_intercept_start(struct wk_sess *s, const char *host, uint16_t port)
 	free(s->tls_host);
 	s->tls_host = wk_strdup(host);
 	s->tls_port = port;
+	free(s->tls_via);
+	s->tls_via = s->req.upstream[0] ? wk_strdup(s->req.upstream) : NULL;
 	s->tls_prev_front = s->front;
 	s->front = &intercept_sniff_ops;
 	/* the client speaks first; the origin waits */

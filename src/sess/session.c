@@ -396,8 +396,14 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 		wk_sess_reading(s, WK_SIDE_UP, false);
 		return;
 	}
-	if (s->up != NULL && s->tls[WK_SIDE_UP])
-		reuse = false; /* the pool takes plain sockets only */
+	if (reuse && s->up != NULL && s->tls[WK_SIDE_UP]) {
+		/* a TLS connection is parked whole; bytes the socket layer
+		 * read but TLS did not consume would be lost */
+		struct bufferevent *u = bufferevent_get_underlying(s->up);
+
+		if (u == NULL || evbuffer_get_length(bufferevent_get_input(u)))
+			reuse = false;
+	}
 	if (s->up == NULL) {
 		sess_reading_free(s, WK_SIDE_UP);
 		return;
@@ -499,6 +505,8 @@ sess_teardown(struct wk_sess *s)
 	s->tls_host = NULL;
 	free(s->tls_up_err);
 	s->tls_up_err = NULL;
+	free(s->tls_via);
+	s->tls_via = NULL;
 	if (s->conf != NULL) {
 		wk_conf_unref(s->conf);
 		s->conf = NULL;

@@ -167,6 +167,7 @@ struct wk_sess {
 	bool tls_cli_done; /* the client's handshake finished */
 	bool tls_up_done;  /* the origin's handshake finished */
 	char *tls_up_err;  /* why the origin's failed, or NULL */
+	char *tls_via;	   /* the tunnel's UPSTREAM, for its requests' lines */
 	const struct wk_front_ops *tls_prev_front; /* for a non-TLS tunnel */
 	struct event *tls_drain; /* closing: re-checks a TLS client's output */
 	bool cli_eof;		 /* the client sent FIN */

@@ -95,18 +95,6 @@ run_chromium() {
 	WK_PIDS=$rest
 }
 
-# todo_is GOT WANT DESC WHY: wk_is for a known wicket bug, as a TAP TODO
-# (a failure is XFAIL; once fixed, the XPASS says to drop the TODO).
-todo_is() {
-	WK_N=$((WK_N + 1))
-	if [ "$1" = "$2" ]; then
-		echo "ok $WK_N - $3 # TODO $4"
-	else
-		echo "not ok $WK_N - $3 # TODO $4"
-		wk_diag "got:  '$(printf '%s' "$1" | head -c 600)'" "want: '$2'"
-	fi
-}
-
 # netlog FILE URL: from Chromium's net log, one line per fact:
 #   "cert error NAME EVENT" for every event whose net_error is a
 #   certificate error (-200 .. -299) or that names ERR_CERT_*,
@@ -201,12 +189,11 @@ bad=$(printf '%s\n' "$log" | awk "$hostof"' NF && $4 !~ /^\// &&
 	!(t ~ /^origin\.test(:[0-9]+)?$/ ? $3 != "CONNECT" || $9 == "socks5:fake" : $5 == 403)')
 wk_is "$bad" "" "origin.test tunnels went through upstream fake; every other host got 403"
 # doc/CONTRACT.md: "The access log UPSTREAM field names the hop: socks5:NAME
-# / http:NAME, or the address:port for direct." The requests inside an
-# intercepted tunnel are logged with the SOCKS server's address instead.
+# / http:NAME, or the address:port for direct": also for the requests inside
+# an intercepted tunnel.
 bad=$(printf '%s\n' "$log" | awk "$hostof"' NF && $3 != "CONNECT" &&
 	t ~ /^origin\.test(:[0-9]+)?$/ && $9 != "socks5:fake"')
-todo_is "$bad" "" "intercepted requests name their hop, socks5:fake" \
-    "wicket logs the SOCKS server's address:port for requests in an intercepted tunnel"
+wk_is "$bad" "" "intercepted requests name their hop, socks5:fake"
 
 # The net log: the proxy used, no certificate error, and the certificate
 # Chromium accepted was minted by wicket's CA for origin.test.

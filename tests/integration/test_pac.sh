@@ -192,8 +192,8 @@ fi
 wk_is "$(got "http://x.hs.test:$O/bytes/1000" -x "http://127.0.0.1:$P1")" "$sha" \
     "\"HTTPS closed; SOCKS5 B\": the page arrives"
 wk_like "$(cat "$WK_T/fb.log")" "REQ socks5 name x\.hs\.test $O" "... B carried it"
-wk_log_wait "pac-127\\.0\\.0\\.1:$CLOSED \\(https 127\\.0\\.0\\.1:$CLOSED\\): .*TLS to upstream proxies is not supported yet" 5 "$E1"
-wk_is "$?" 0 "... the HTTPS entry was skipped, never spoken to in clear (logged)"
+wk_log_wait "pac-127\\.0\\.0\\.1:$CLOSED \\(https 127\\.0\\.0\\.1:$CLOSED\\): .*connection refused" 5 "$E1"
+wk_is "$?" 0 "... the HTTPS entry was tried (TLS) and its failure logged"
 
 # ---- 3. the same from an http:// script ------------------------------------
 main_pac "$A" h1 | put "$WK_T/www/main.pac"

@@ -284,12 +284,12 @@ wk_is "$got" "$sha" "SOCKS5 upstream with user/password"
 wk_log_wait "AUTH bob ok" 5 "$WK_T/fakeauth.log"
 wk_is "$?" 0 "the upstream saw the right credentials"
 
-# an https upstream (TLS to proxies comes later) is skipped, never spoken to in clear
+# an https upstream that is down is logged and the next hop serves
 wk_proxy_start_or_bail "upstream s { https 127.0.0.1:$CLOSED }" "route s direct"
 got=$(curl -sS --max-time 20 -x "http://127.0.0.1:$WK_PROXY_PORT" \
     "http://127.0.0.1:$O/bytes/100000" | sha256sum | cut -d' ' -f1)
-wk_is "$got" "$sha" "an https upstream is skipped; the next hop (direct) serves"
-wk_log_wait 'upstream s \(https .*TLS to upstream proxies is not supported yet' 5
+wk_is "$got" "$sha" "an https upstream that is down: the next hop (direct) serves"
+wk_log_wait 'upstream s \(https .*connection refused' 5
 wk_is "$?" 0 "... and the log says why"
 
 # every hop down
