@@ -224,7 +224,8 @@ kw_zone_policy(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
     char *err, size_t errlen)
 {
 	static const char *const actions[] = { "allow", "deny" };
-	static const char *const cookies[] = { "on", "off", "session-only" };
+	static const char *const cookies[] = { "on", "off", "session-only",
+		"jar-only" };
 	static const char *const creds[] = { "auto", "prompt", "never" };
 	static const char *const decomp[] = { "auto", "always", "never" };
 	static const char *const logs[] = { "meta", "none", "full" };
@@ -469,7 +470,7 @@ static const struct wk_conf_kw zone_kws[] = {
 	    .flags = WK_KW_ONCE,
 	    .usage = "route direct|pac|UPSTREAM ..." },
 	ZONE_POLICY("action", "action allow|deny"),
-	ZONE_POLICY("cookies", "cookies on|off|session-only"),
+	ZONE_POLICY("cookies", "cookies on|off|session-only|jar-only"),
 	ZONE_POLICY("credentials", "credentials auto|prompt|never"),
 	ZONE_POLICY("intercept", "intercept on|off"),
 	ZONE_POLICY("tls-verify", "tls-verify on|off"),

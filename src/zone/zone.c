@@ -46,7 +46,8 @@ struct wk_zone_index {
 };
 
 static const char *const zone_action_names[] = { "allow", "deny" };
-static const char *const zone_cookies_names[] = { "on", "off", "session-only" };
+static const char *const zone_cookies_names[] = { "on", "off", "session-only",
+	"jar-only" };
 static const char *const zone_creds_names[] = { "auto", "prompt", "never" };
 static const char *const zone_decomp_names[] = { "auto", "always", "never" };
 static const char *const zone_log_names[] = { "meta", "none", "full" };
