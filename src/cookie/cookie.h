@@ -17,7 +17,7 @@ enum wk_cookie_samesite {
 };
 
 struct wk_cookie {
-	char *name;   /* may be "" (a nameless cookie) */
+	char *name; /* may be "" (a nameless cookie) */
 	char *value;
 	char *domain; /* A-label, lower case, no leading dot */
 	char *path;

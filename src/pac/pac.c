@@ -34,6 +34,7 @@
 
 #include "config/conf.h"
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/bug.h"
 #include "core/idna.h"
 #include "log/log.h"
@@ -140,13 +141,7 @@ pac_now_ms(void)
 static size_t
 pac_slot(const char *key)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (const char *p = key; *p != '\0'; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ull;
-	}
-	return (size_t)(h % PAC_CACHE_SLOTS);
+	return (size_t)(wk_hash_fnv1a(key, strlen(key)) % PAC_CACHE_SLOTS);
 }
 
 /* "http|host": per scheme and host, as the issue asks; scripts that look

@@ -544,25 +544,11 @@ http_decide(struct wk_sess *s, const struct wk_http_head *h)
 
 	(void)h;
 	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
-	if (r->is_connect) {
+	if (r->is_connect)
 		wk_target_tunnel_url(r->host, r->port, url, sizeof(url));
-	} else {
-		const char *t = r->target, *path = "/";
-		bool v6 = strchr(r->host, ':') != NULL;
-
-		if (strncasecmp(t, "http://", 7) == 0) {
-			path = strchr(t + 7, '/');
-			if (path == NULL)
-				path = "/";
-		}
-		if (r->port == 80)
-			snprintf(url, sizeof(url), "http://%s%s%s%s",
-			    v6 ? "[" : "", r->host, v6 ? "]" : "", path);
-		else
-			snprintf(url, sizeof(url), "http://%s%s%s:%u%s",
-			    v6 ? "[" : "", r->host, v6 ? "]" : "", r->port,
-			    path);
-	}
+	else
+		wk_target_request_url(
+		    r->https, r->host, r->port, r->target, url, sizeof(url));
 	s->targeting = wk_target_start(
 	    s->w, s->conf, url, r->host, r->port, http_target_cb, s);
 }

@@ -60,6 +60,29 @@ wk_target_tunnel_url(const char *host, uint16_t port, char *buf, size_t len)
 		snprintf(buf, len, "https://%s%s%s:%u/", lb, host, rb, port);
 }
 
+void
+wk_target_request_url(bool https, const char *host, uint16_t port,
+    const char *target, char *buf, size_t len)
+{
+	const char *scheme = https ? "https" : "http", *path = "/";
+	bool v6 = strchr(host, ':') != NULL;
+	const char *sep = strstr(target, "://");
+
+	if (sep != NULL) {
+		path = strchr(sep + 3, '/');
+		if (path == NULL)
+			path = "/";
+	} else if (target[0] == '/') {
+		path = target;
+	}
+	if (port == (https ? 443 : 80))
+		snprintf(buf, len, "%s://%s%s%s%s", scheme, v6 ? "[" : "", host,
+		    v6 ? "]" : "", path);
+	else
+		snprintf(buf, len, "%s://%s%s%s:%u%s", scheme, v6 ? "[" : "",
+		    host, v6 ? "]" : "", port, path);
+}
+
 static void
 target_free(struct wk_target *t)
 {

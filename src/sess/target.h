@@ -57,6 +57,11 @@ void wk_route_dyn_free_(struct wk_route_dyn *d);
 		(d) = NULL;                                                    \
 	} while (0)
 
+/* The URL a PAC script sees for a request (its path from target, in
+ * absolute or origin form). */
+void wk_target_request_url(bool https, const char *host, uint16_t port,
+    const char *target, char *buf, size_t len);
+
 /* The URL a PAC script sees for a tunnel to host:port. */
 void wk_target_tunnel_url(
     const char *host, uint16_t port, char *buf, size_t len);

@@ -17,6 +17,7 @@
 
 #include "config/conf.h"
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/idna.h"
 #include "core/netaddr.h"
 #include "log/log.h"
@@ -59,13 +60,7 @@ tls_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *outlen,
 static size_t
 tls_slot(const char *key)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (const char *p = key; *p != '\0'; p++) {
-		h ^= (unsigned char)*p;
-		h *= 1099511628211ull;
-	}
-	return (size_t)(h % TLS_RESUME_SLOTS);
+	return (size_t)(wk_hash_fnv1a(key, strlen(key)) % TLS_RESUME_SLOTS);
 }
 
 static int

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/alloc.h"
+#include "core/hash.h"
 #include "core/idna.h"
 #include "core/netaddr.h"
 #include "zone/zone.h"
@@ -476,13 +477,7 @@ wk_zone_term_match(
 static uint64_t
 zone_hash(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 1099511628211ull;
-	}
-	return h;
+	return wk_hash_fnv1a(s, len);
 }
 
 static void
