@@ -170,21 +170,26 @@ EOF
 )
 wk_like "$out" "502 .*certificate has expired" "GET https:// to an expired origin: 502 with the reason"
 
-# the TLS connections of GET https:// requests are pooled: two requests on
-# two client connections, one TLS handshake with the origin
+# the TLS connections of GET https:// requests are pooled: two requests,
+# one after the other on one client connection (the pool is per worker),
+# one TLS handshake with the origin
 n0=$(grep -c "tls version=" "$WK_T/good.log")
-for i in 1 2; do
-	wk_py "$P" "$G" <<'EOF' >/dev/null
+wk_py "$P" "$G" <<'EOF' >/dev/null
 import socket, sys
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"GET https://localhost:%s/bytes/100 HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
-          % sys.argv[2].encode())
-while s.recv(65536):
-    pass
+for close in (False, True):
+    s.sendall(b"GET https://localhost:%s/bytes/100 HTTP/1.1\r\nHost: localhost\r\n%s\r\n"
+              % (sys.argv[2].encode(), b"Connection: close\r\n" if close else b""))
+    data = b""
+    while b"\r\n\r\n" not in data or len(data.split(b"\r\n\r\n", 1)[1]) < 100:
+        d = s.recv(65536)
+        if not d:
+            break
+        data += d
 EOF
-done
 n1=$(grep -c "tls version=" "$WK_T/good.log")
-wk_is "$((n1 - n0))" 1 "GET https://: the second request reused the pooled TLS connection"
+wk_ok "GET https://: two requests, at most one new TLS handshake ($((n1 - n0)))" \
+    test $((n1 - n0)) -le 1
 
 # an https upstream proxy: TLS to the proxy (here a TLS front on a second
 # wicket), verified against the test CA; plain requests in absolute form,
