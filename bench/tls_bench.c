@@ -1,32 +1,40 @@
 /* bench/tls_bench.c: TLS through an intercepting proxy (or direct), a load
- * client.
+ * client for bench/run's TLS section (issue 5).
  *
- * usage: tls_bench MODE PROXY_PORT ORIGIN_PORT CAFILE SECONDS THREADS [WARMUP]
- * [PATH] MODE hs    new TLS handshakes: each iteration connects to
- * 127.0.0.1:PROXY_PORT, sends "CONNECT localhost:ORIGIN_PORT HTTP/1.1", reads
- * the 200, makes a full TLS handshake (SNI localhost, the peer verified against
- * CAFILE for the name localhost; no session resumption: every handshake is a
- *              full one), sends one "GET PATH HTTP/1.1" with "Connection:
- * close", reads the whole response (status 200, Content-Length bytes), closes.
- *   MODE ka    keep-alive: one tunnel and one TLS connection per thread, then
- * as many GETs of PATH as possible over it (a new connection only after an
- * error). MODE mint  first-time names: one thread; SECONDS is the number of
- * names. For each, a handshake with the SNI nK-RANDOM.bench.test (CONNECT
- * 127.0.0.1:ORIGIN, so the name needs no DNS; the origin's certificate must
- * cover
- *              *.bench.test), then a second one with the same name; the
- * difference of the two handshake times (connect to handshake done) is the cost
- * of the first time (an intercepting proxy's minting). THREADS is ignored.
- *   PROXY_PORT 0: no proxy, straight to 127.0.0.1:ORIGIN_PORT (the ceiling).
- *   PATH defaults to /1k. WARMUP seconds (default 1) are run but not counted.
+ * usage: tls_bench MODE PROXY_PORT ORIGIN_PORT CAFILE SECONDS THREADS
+ *                  [WARMUP] [PATH]
+ *
+ * hs    new TLS handshakes: each iteration connects to 127.0.0.1:PROXY_PORT,
+ *       sends "CONNECT localhost:ORIGIN_PORT HTTP/1.1", reads the 200, makes
+ *       a full TLS handshake (SNI localhost, the peer verified against CAFILE
+ *       for the name localhost; no session cache, no tickets: every
+ *       handshake is a full one), sends one "GET PATH HTTP/1.1" with
+ *       "Connection: close", reads the whole response (status 200,
+ *       Content-Length bytes) and closes (with an RST: no TIME_WAIT here).
+ * ka    keep-alive: one tunnel and one TLS connection per thread, then as
+ *       many GETs of PATH as possible over it (a new connection only after
+ *       an error).
+ * mint  first-time names, one thread; SECONDS is the number of names. For
+ *       each, a handshake with the SNI nK-RANDOM.bench.test (CONNECT
+ *       127.0.0.1:ORIGIN_PORT: the name needs no DNS; the origin's
+ *       certificate must cover *.bench.test), then a second one with the
+ *       same name; the difference of the two handshake times (connect to
+ *       handshake done) is what a new name costs (the proxy's minting).
+ *
+ * PROXY_PORT 0: no proxy, straight to 127.0.0.1:ORIGIN_PORT (the ceiling).
+ * PATH: default /1k. WARMUP: seconds run but not counted (default 1).
  * Every socket has 5 s send/receive timeouts. A certificate that does not
- * verify stops the run at once (exit status 3): the numbers would be
- * meaningless. Output, one line (hs and ka): RATE per s, F failed (connect C,
- * proxy P, tls T, http H, timeout O; N in S s) p50 X ms p99 Y ms mint: "mint
- * first P50 ms (p90 P90) again A50 ms; diff median D ms (N names, F failed)".
- * Exit status 0 when the run happened (failures counted), 2 bad usage, 3
- * verification failure, 4 set-up error. Build: cc -O2 -pthread -o tls_bench
- * tls_bench.c -lssl -lcrypto */
+ * verify stops the run at once (exit status 3).
+ *
+ * Output, one line. hs and ka:
+ *   RATE per s, F failed (connect C, proxy P, tls T, http H, timeout O;
+ *   N in S s) p50 X ms p99 Y ms
+ * mint:
+ *   mint first P50 ms (p90 P90) again A50 ms; diff median D ms (N names,
+ *   F failed)
+ * Exit status: 0 the run happened (failures counted), 2 bad usage,
+ * 3 verification failure, 4 set-up error.
+ * Build: cc -O2 -pthread -o tls_bench tls_bench.c -lssl -lcrypto -lpthread */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
