@@ -19,6 +19,7 @@
 
 #include "admin/cli.h"
 #include "config/conf.h"
+#include "cookie/cookies.h"
 #include "core/alloc.h"
 #include "worker/worker.h"
 #include "listen/listener.h"
@@ -301,6 +302,8 @@ cmd_run(void)
 		if (wk_tls_init(state, terr, sizeof(terr)) < 0)
 			wk_log_err(
 			    "no local CA, TLS interception is off: %s", terr);
+		if (wk_cookies_init(state, terr, sizeof(terr)) < 0)
+			wk_log_err("no cookie jar: %s", terr);
 	}
 	free(state);
 
@@ -386,6 +389,7 @@ cmd_run(void)
 		wk_pac_service_stop();
 		wk_dial_service_stop();
 		wk_tls_shutdown();
+		wk_cookies_shutdown();
 	}
 	for (int i = 0; i < 4; i++)
 		event_free(sigs[i]);

@@ -118,15 +118,18 @@ add_lit(struct evbuffer *out, const char *s)
 	evbuffer_add(out, s, strlen(s));
 }
 
-/* Copies every end-to-end field; skip_host drops Host (we write ours). */
+/* Copies every end-to-end field but Host (we write ours) and, when drop is
+ * set, the fields of that name (replaced by the caller). */
 static void
 add_fields(struct evbuffer *out, const struct wk_http_head *h, bool request,
-    bool keep_upgrade, bool drop_te)
+    bool keep_upgrade, bool drop_te, const char *drop)
 {
 	for (size_t i = 0; i < h->n_fields; i++) {
 		const struct wk_http_field *f = &h->fields[i];
 
 		if (request && str_ieq(f->name, "host"))
+			continue;
+		if (drop != NULL && str_ieq(f->name, drop))
 			continue;
 		if (drop_te && str_ieq(f->name, "transfer-encoding"))
 			continue;
@@ -186,7 +189,13 @@ wk_http_write_request(struct evbuffer *out, const struct wk_http_head *h,
 	else
 		add_str(out, h->host_field);
 	evbuffer_add(out, "\r\n", 2);
-	add_fields(out, h, true, o->upgrade, false);
+	add_fields(out, h, true, o->upgrade, false,
+	    o->cookie != NULL ? "cookie" : NULL);
+	if (o->cookie != NULL && o->cookie[0] != '\0') {
+		add_lit(out, "Cookie: ");
+		add_lit(out, o->cookie);
+		evbuffer_add(out, "\r\n", 2);
+	}
 	if (o->upgrade)
 		add_lit(out, "Connection: upgrade\r\n");
 	if (o->extra != NULL)
@@ -207,7 +216,8 @@ wk_http_write_response(struct evbuffer *out, const struct wk_http_head *h,
 	evbuffer_add(out, line, (size_t)n);
 	add_str(out, h->reason);
 	evbuffer_add(out, "\r\n", 2);
-	add_fields(out, h, false, o->upgrade, o->dechunk);
+	add_fields(out, h, false, o->upgrade, o->dechunk,
+	    o->drop_set_cookie ? "set-cookie" : NULL);
 	if (o->upgrade)
 		add_lit(out, "Connection: upgrade\r\n");
 	else if (!o->keep_alive)

@@ -18,14 +18,18 @@ struct wk_req_rewrite {
 	 * form), in Host and, when absolute, in the target; NULL: as sent */
 	const char *authority;
 	const char *extra; /* whole header lines to add ("X: y\r\n"), or NULL */
+	/* the Cookie value to send instead of the client's fields ("": none);
+	 * NULL: the client's as they are */
+	const char *cookie;
 };
 
 struct wk_resp_rewrite {
 	const char *via;
-	bool keep_alive;    /* the client connection stays open */
-	bool client_http10; /* the client spoke HTTP/1.0 */
-	bool upgrade;	    /* a 101: keep Upgrade, Connection: upgrade */
-	bool dechunk;	    /* body sent without chunked framing */
+	bool keep_alive;      /* the client connection stays open */
+	bool client_http10;   /* the client spoke HTTP/1.0 */
+	bool upgrade;	      /* a 101: keep Upgrade, Connection: upgrade */
+	bool dechunk;	      /* body sent without chunked framing */
+	bool drop_set_cookie; /* the jar alone keeps them (jar-only) */
 };
 
 /* The authority of an absolute-form target, byte-exact ("h:8080"). */

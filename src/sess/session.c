@@ -371,6 +371,7 @@ req_clear(struct wk_req *r)
 	free(r->reason_own);
 	free(r->raw_head);
 	free(r->authority);
+	free(r->path);
 	wk_route_dyn_free(r->dyn);
 	memset(r, 0, sizeof(*r));
 }

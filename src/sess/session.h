@@ -76,7 +76,9 @@ struct wk_req {
 	const struct wk_upstream *hop; /* the hop that carries the request */
 	bool absolute; /* this request goes to an HTTP upstream */
 	bool is_head, is_connect, upgrade;
-	bool https; /* GET https://...: TLS to the origin is ours */
+	bool https;  /* GET https://...: TLS to the origin is ours */
+	int cookies; /* enum wk_zone_cookies of the request */
+	char *path;  /* the request's path (no query), for the jar */
 	bool client_http10;
 	bool keep_alive; /* the client connection may carry another request */
 	bool retried;	 /* already resent once on a fresh connection */

@@ -43,9 +43,10 @@ enum wk_zone_action {
 };
 
 enum wk_zone_cookies {
-	WK_ZONE_COOKIES_ON = 0,	 /* the shared jar, both ways */
-	WK_ZONE_COOKIES_OFF,	 /* untouched */
-	WK_ZONE_COOKIES_SESSION, /* kept as session cookies only */
+	WK_ZONE_COOKIES_ON = 0,	  /* the shared jar, both ways */
+	WK_ZONE_COOKIES_OFF,	  /* untouched */
+	WK_ZONE_COOKIES_SESSION,  /* kept as session cookies only */
+	WK_ZONE_COOKIES_JAR_ONLY, /* the jar alone holds state */
 	WK_ZONE_COOKIES_COUNT
 };
 

@@ -184,6 +184,7 @@ def parse_head(raw):
     u = urllib.parse.urlsplit(req.target)
     req.path = u.path
     req.query = dict(urllib.parse.parse_qsl(u.query))
+    req.query_raw = u.query
     return req
 
 
@@ -354,6 +355,16 @@ def handle_request(conn, req, cid, nreq):
     arg = seg[2] if len(seg) > 2 else ""
     expect = hget(req, "expect")
 
+    if first == "set-cookie":
+        # /set-cookie?c=NAME%3DVALUE%3B+attrs&c=...: one Set-Cookie per c
+        import urllib.parse as up
+        cs = [v for k, v in up.parse_qsl(req.query_raw) if k == "c"]
+        hdrs = [("Set-Cookie", c) for c in cs] + [("Content-Length", "3")]
+        return respond(conn, req, 200, hdrs, b"ok\n")
+    if first == "cookies":
+        # what the request's Cookie fields said, one per line
+        body = "".join("%s\n" % v for k, v in req.headers if k.lower() == "cookie").encode()
+        return respond(conn, req, 200, [("Content-Length", str(len(body)))], body)
     if first == "early":
         body = b"early\n"
         conn.send(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n"

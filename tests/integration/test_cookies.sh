@@ -1,0 +1,73 @@
+#!/bin/bash
+# test_cookies.sh: the shared cookie jar in the HTTP engine. An origin sets
+# a cookie in a response to curl; wget, with no cookie file of its own,
+# then sends it; the same over HTTPS through interception (Secure cookies
+# only there); jar-only zones take Set-Cookie out and send exactly the
+# jar's; cookies off leaves both untouched; session-only keeps them too.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_tls.sh"
+wk_require_wicket
+
+wk_origin_start http
+O=$WK_ORIGIN_PORT
+wk_tls_certs_make
+wk_tls_origin_start good good
+G=$WK_TLS_PORT
+
+# other hosts for the jar-only and off zones: names the fake SOCKS upstream
+# maps to 127.0.0.1
+wk_fake_socks_start fs
+FS=$(cat "$WK_T/fs.port")
+wk_proxy_start_or_bail "tls-ca-file $WK_TESTCA" \
+    "upstream fs { socks5 127.0.0.1:$FS }" \
+    "zone jar { match jar.test; cookies jar-only; route fs }" \
+    "zone off { match off.test; cookies off; route fs }" \
+    "zone tls { match localhost:$G; intercept on }"
+P=$WK_PROXY_PORT
+CA=$WK_DIR/state/ca/ca.pem
+wk_retry 10 test -s "$CA"
+
+# curl gets a cookie set; the response still carries Set-Cookie (zone on)
+h=$(curl -sS --max-time 20 -D - -o /dev/null -x "http://127.0.0.1:$P" \
+    "http://127.0.0.1:$O/set-cookie?c=sid%3Dabc123%3B+Path%3D%2F&c=pref%3Ddark%3B+Max-Age%3D3600")
+wk_like "$h" "Set-Cookie: sid=abc123" "zone on: Set-Cookie still reaches the client"
+# wget, no cookie file of its own, sends them through wicket
+out=$(wget -q -O - --no-cookies -e use_proxy=yes -e "http_proxy=http://127.0.0.1:$P" \
+    "http://127.0.0.1:$O/cookies" 2>&1)
+wk_like "$out" "sid=abc123" "wget (no cookies of its own) sends the jar's sid"
+wk_like "$out" "pref=dark" "... and pref"
+# a client's own cookie wins over the jar's of the same name, others added
+out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" -H "Cookie: sid=mine" \
+    "http://127.0.0.1:$O/cookies")
+wk_like "$out" "^sid=mine; pref=dark$" "the client's own sid is kept; the jar adds pref only"
+# another host does not get them
+out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://localhost:$O/cookies")
+wk_unlike "$out" "sid=" "another host gets none of them"
+
+# cookies off: untouched both ways
+h=$(curl -sS --max-time 20 -D - -x "http://127.0.0.1:$P" \
+    "http://off.test:$O/set-cookie?c=x%3D1")
+wk_like "$h" "Set-Cookie: x=1" "cookies off: Set-Cookie passes"
+out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://off.test:$O/cookies")
+wk_is "$out" "" "cookies off: the jar adds nothing"
+
+# jar-only: Set-Cookie is taken out, and the Cookie header is exactly the jar's
+h=$(curl -sS --max-time 20 -D - -x "http://127.0.0.1:$P" \
+    "http://jar.test:$O/set-cookie?c=j%3D42")
+wk_unlike "$h" "Set-Cookie" "jar-only: Set-Cookie is taken out of the response"
+out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" -H "Cookie: mine=1" \
+    "http://jar.test:$O/cookies")
+wk_is "$out" "j=42" "jar-only: the Cookie header is exactly the jar's"
+
+# HTTPS through interception: a Secure cookie set there is sent there only
+h=$(curl -sS --max-time 20 -D - -o /dev/null -x "http://127.0.0.1:$P" --cacert "$CA" \
+    "https://localhost:$G/set-cookie?c=tok%3Dsecret%3B+Secure%3B+HttpOnly")
+wk_like "$h" "Set-Cookie: tok=secret" "intercepted HTTPS: the cookie is set"
+out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" --cacert "$CA" \
+    "https://localhost:$G/cookies")
+wk_like "$out" "tok=secret" "intercepted HTTPS: the jar sends it back"
+out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://localhost:$G/cookies" 2>&1)
+wk_unlike "$out" "tok=secret" "the Secure cookie is not sent over plain http"
+wk_proxy_stop
+
+wk_done
