@@ -18,13 +18,14 @@ G=$WK_TLS_PORT
 # maps to 127.0.0.1
 wk_fake_socks_start fs
 FS=$(cat "$WK_T/fs.port")
-wk_proxy_start_or_bail "tls-ca-file $WK_TESTCA" \
+ST=$WK_T/state
+wk_proxy_start_or_bail "tls-ca-file $WK_TESTCA" "state-dir $ST" \
     "upstream fs { socks5 127.0.0.1:$FS }" \
     "zone jar { match jar.test; cookies jar-only; route fs }" \
     "zone off { match off.test; cookies off; route fs }" \
     "zone tls { match localhost:$G; intercept on }"
 P=$WK_PROXY_PORT
-CA=$WK_DIR/state/ca/ca.pem
+CA=$ST/ca/ca.pem
 wk_retry 10 test -s "$CA"
 
 # curl gets a cookie set; the response still carries Set-Cookie (zone on)
@@ -68,6 +69,37 @@ out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" --cacert "$CA" \
 wk_like "$out" "tok=secret" "intercepted HTTPS: the jar sends it back"
 out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://localhost:$G/cookies" 2>&1)
 wk_unlike "$out" "tok=secret" "the Secure cookie is not sent over plain http"
+
+# persistence: STATE_DIR/wicket.db (0600, WAL) holds the persistent cookies
+# within a second or so; a script's change to it is seen by the daemon
+db=$ST/wicket.db
+q() { "$WK_PY" -c 'import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=5)
+print("\n".join("|".join(str(x) for x in r) for r in c.execute(sys.argv[2])))
+c.commit()' "$db" "$1"; }
+wk_retry 50 sh -c "test -f '$db'"
+wk_is "$(stat -c %a "$db")" 600 "wicket.db is mode 0600"
+wk_retry 50 sh -c "\"$WK_PY\" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); sys.exit(0 if c.execute(\"select count(*) from cookies where name=\x27pref\x27\").fetchone()[0] else 1)' '$db'"
+wk_is "$(q "select value from cookies where name='pref'")" "dark" "the persistent cookie is in the database"
+wk_is "$(q "select count(*) from cookies where name='sid'")" "0" "the session cookie is not"
+wk_is "$(q "pragma journal_mode")" "wal" "the database is in WAL mode"
+q "insert into cookies (name, value, domain, path, expiry_s, persistent, host_only) values ('ext', 'fromscript', '127.0.0.1', '/', 4102444800, 1, 1)" >/dev/null
+seen=
+for i in $(seq 1 40); do
+	out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://127.0.0.1:$O/cookies")
+	case "$out" in *ext=fromscript*) seen=yes; break ;; esac
+	sleep 0.1
+done
+wk_is "$seen" yes "a cookie a script put in the database is sent by the running daemon"
+wk_proxy_stop
+
+# after a restart: persistent cookies stay, session cookies are gone
+wk_proxy_start_or_bail "state-dir $ST"
+P=$WK_PROXY_PORT
+out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://127.0.0.1:$O/cookies")
+wk_like "$out" "pref=dark" "after a restart: the persistent cookie is sent"
+wk_like "$out" "ext=fromscript" "... and the one the script added"
+wk_unlike "$out" "sid=" "after a restart: the session cookie is gone"
 wk_proxy_stop
 
 wk_done
