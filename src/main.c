@@ -20,6 +20,7 @@
 #include "admin/cli.h"
 #include "config/conf.h"
 #include "cookie/cookies.h"
+#include "cookie/cookies_cli.h"
 #include "core/alloc.h"
 #include "worker/worker.h"
 #include "listen/listener.h"
@@ -55,6 +56,9 @@ usage(FILE *f)
 	    "       wicket zone [-c FILE] URL|HOST[:PORT]\n"
 	    "       wicket pac [-c FILE]\n"
 	    "       wicket ca [-c FILE] export [--der] | rotate\n"
+	    "       wicket cookies [-c FILE] list [--domain D] [--json] | get URL |\n"
+	    "              set URL 'SET-COOKIE' | delete DOMAIN [NAME [PATH]] |\n"
+	    "              clear | import FILE | export FILE\n"
 	    "       wicket --help | --version\n"
 	    "\n"
 	    "  run           start the proxy in the foreground (defaults: "
@@ -66,6 +70,7 @@ usage(FILE *f)
 	    "  zone          which zone, rule and route a destination gets\n"
 	    "  pac           print the PAC script wicket serves at /proxy.pac\n"
 	    "  ca            print (export) or replace (rotate) the local CA\n"
+	    "  cookies       the shared cookie jar (STATE_DIR/wicket.db)\n"
 	    "\n"
 	    "See wicket(1) and wicket.conf(5).\n");
 }
@@ -665,6 +670,39 @@ cmd_pac(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* wicket cookies [-c FILE] list|get|set|delete|clear|import|export ... */
+static int
+cmd_cookies(int argc, char **argv)
+{
+	struct wk_config *c;
+	char *state;
+	int rc;
+
+	if (argc >= 3 && strcmp(argv[1], "-c") == 0) {
+		g_run.config = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	c = load_config(stderr);
+	if (c == NULL)
+		return 1;
+	state = state_dir_path(c);
+	wk_conf_unref(c);
+	if (make_state_dir(state) < 0) {
+		fprintf(stderr, "wicket: cannot create %s: %s\n", state,
+		    strerror(errno));
+		free(state);
+		return 1;
+	}
+	rc = wk_cookies_cli(state, argc - 1, argv + 1, stdout, stderr);
+	free(state);
+	return rc;
+}
+
 /* wicket ca [-c FILE] export [--der] | rotate */
 static int
 cmd_ca(int argc, char **argv)
@@ -750,6 +788,8 @@ main(int argc, char **argv)
 		return cmd_pac(argc - 1, argv + 1);
 	if (strcmp(cmd, "ca") == 0)
 		return cmd_ca(argc - 1, argv + 1);
+	if (strcmp(cmd, "cookies") == 0)
+		return cmd_cookies(argc - 1, argv + 1);
 	if (strcmp(cmd, "pac-helper") == 0)
 		return cmd_pac_helper(argc - 1, argv + 1);
 	fprintf(stderr, "wicket: unknown command '%s'\n", cmd);

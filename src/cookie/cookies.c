@@ -41,7 +41,12 @@ static void
 cookies_external_cb(void *arg, const struct wk_cookie *c, bool deleted)
 {
 	(void)arg;
-	wk_jar_apply_external(C.jar, c, deleted);
+	/* a deleted row names domain, name and path only (not host_only,
+	 * which the jar's key has): remove what has those */
+	if (deleted)
+		wk_jar_delete(C.jar, c->domain, c->name, c->path);
+	else
+		wk_jar_apply_external(C.jar, c, false);
 }
 
 static void

@@ -76,9 +76,12 @@ tls_new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	if (sl->sess != NULL)
 		SSL_SESSION_free(sl->sess);
 	snprintf(sl->key, sizeof(sl->key), "%s", key);
-	sl->sess = sess; /* the reference OpenSSL gave us */
+	/* a copy: OpenSSL marks the connection's own session not resumable
+	 * when that connection is freed without a TLS shutdown, as origin
+	 * connections are */
+	sl->sess = SSL_SESSION_dup(sess);
 	pthread_mutex_unlock(&T.mu);
-	return 1;
+	return 0;
 }
 
 static void

@@ -91,6 +91,37 @@ for i in $(seq 1 40); do
 	sleep 0.1
 done
 wk_is "$seen" yes "a cookie a script put in the database is sent by the running daemon"
+
+# the command line, while the daemon runs
+"$WICKET" cookies -c "$WK_CONF" set "http://127.0.0.1:$O/" 'cli=yes; Max-Age=3600' >/dev/null
+seen=
+for i in $(seq 1 40); do
+	out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://127.0.0.1:$O/cookies")
+	case "$out" in *cli=yes*) seen=yes; break ;; esac
+	sleep 0.1
+done
+wk_is "$seen" yes "wicket cookies set: the running daemon sends it"
+wk_like "$("$WICKET" cookies -c "$WK_CONF" get "http://127.0.0.1:$O/x")" "pref=dark" \
+    "wicket cookies get: the Cookie header that would be sent"
+wk_like "$("$WICKET" cookies -c "$WK_CONF" list --json)" '"name":"pref","value":"dark","domain":"127\.0\.0\.1"' \
+    "wicket cookies list --json"
+"$WICKET" cookies -c "$WK_CONF" export "$WK_T/export.txt" >/dev/null
+wk_like "$(cat "$WK_T/export.txt")" "127\.0\.0\.1	FALSE	/	FALSE	[0-9]+	pref	dark" \
+    "wicket cookies export: Netscape cookies.txt"
+wk_like "$(curl -sS --max-time 20 -b "$WK_T/export.txt" "http://127.0.0.1:$O/cookies")" "pref=dark" \
+    "the export is read back by curl -b"
+printf '127.0.0.1\tFALSE\t/\tFALSE\t4102444800\timp\tfromfile\n#HttpOnly_127.0.0.1\tFALSE\t/\tFALSE\t4102444800\thimp\tho\n' >"$WK_T/import.txt"
+wk_like "$("$WICKET" cookies -c "$WK_CONF" import "$WK_T/import.txt")" "^2 imported" \
+    "wicket cookies import (with #HttpOnly_)"
+wk_like "$("$WICKET" cookies -c "$WK_CONF" list --domain 127.0.0.1)" "himp=ho.*HttpOnly" \
+    "the imported HttpOnly cookie is marked so"
+wk_like "$("$WICKET" cookies -c "$WK_CONF" delete 127.0.0.1 cli)" "^1 deleted" "wicket cookies delete"
+gone=
+for i in $(seq 1 40); do
+	out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://127.0.0.1:$O/cookies")
+	case "$out" in *cli=yes*) sleep 0.1 ;; *) gone=yes; break ;; esac
+done
+wk_is "$gone" yes "... and the running daemon stops sending it"
 wk_proxy_stop
 
 # after a restart: persistent cookies stay, session cookies are gone
