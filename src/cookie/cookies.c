@@ -50,8 +50,8 @@ cookies_external_cb(void *arg, const struct wk_cookie *c, bool deleted)
 }
 
 static void
-cookies_change_cb(void *arg, enum wk_jar_change_kind kind,
-    const struct wk_cookie *c)
+cookies_change_cb(
+    void *arg, enum wk_jar_change_kind kind, const struct wk_cookie *c)
 {
 	(void)arg;
 	switch (kind) {
