@@ -13,7 +13,11 @@
 
 #include "cookie/jar.h"
 #include "core/alloc.h"
+#include "config/conf.h"
+#include "cookie/cookies.h"
 #include "proto/http_cookies.h"
+#include "sess/session.h"
+#include "zone/zone.h"
 
 #define COOKIES_HEADER_MAX (64 * 1024)
 
@@ -182,4 +186,35 @@ wk_http_cookies_response(struct wk_jar *j, enum wk_zone_cookies policy,
 			stored++;
 	}
 	return stored;
+}
+
+/* The zone's cookie policy for the request (matched without waiting for
+ * DNS: a CIDR term that would need the name's addresses is passed over,
+ * and the default zone's policy applies), its path, and the Cookie value
+ * to send (NULL: the client's as they are). */
+char *
+wk_http_cookies_for(struct wk_sess *s, const struct wk_http_head *h)
+{
+	struct wk_req *r = &s->req;
+	struct wk_zone_dest d = { .host = r->host, .port = r->port };
+	struct wk_zone_hit hit;
+	struct wk_str path =
+	    h->target_form == WK_HTTP_TARGET_ABSOLUTE ? h->path : h->target;
+	size_t pl = 0;
+
+	if (wk_cookies_jar() == NULL || r->is_connect || r->host == NULL)
+		return NULL;
+	while (pl < path.len && path.p[pl] != '?' && path.p[pl] != '#')
+		pl++;
+	if (wk_zone_match(s->conf->zones, &d, &hit) != WK_ZONE_MATCHED)
+		hit.zone = s->conf->zones->dflt;
+	r->cookies = hit.zone->cookies;
+	free(r->path);
+	r->path = wk_strndup(path.p, pl);
+	if (r->path[0] != '/') {
+		free(r->path);
+		r->path = wk_strdup("/");
+	}
+	return wk_http_cookies_request(wk_cookies_jar(), r->cookies, h, r->host,
+	    r->path, s->intercepted || r->https);
 }

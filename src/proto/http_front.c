@@ -470,37 +470,6 @@ http_may_use_http_hop(const struct wk_config *c)
 	return false;
 }
 
-/* The zone's cookie policy for the request (matched without waiting for
- * DNS: a CIDR term that would need the name's addresses is passed over,
- * and the default zone's policy applies), its path, and the Cookie value
- * to send (NULL: the client's as they are). */
-static char *
-http_cookies_for(struct wk_sess *s, const struct wk_http_head *h)
-{
-	struct wk_req *r = &s->req;
-	struct wk_zone_dest d = { .host = r->host, .port = r->port };
-	struct wk_zone_hit hit;
-	struct wk_str path =
-	    h->target_form == WK_HTTP_TARGET_ABSOLUTE ? h->path : h->target;
-	size_t pl = 0;
-
-	if (wk_cookies_jar() == NULL || r->is_connect || r->host == NULL)
-		return NULL;
-	while (pl < path.len && path.p[pl] != '?' && path.p[pl] != '#')
-		pl++;
-	if (wk_zone_match(s->conf->zones, &d, &hit) != WK_ZONE_MATCHED)
-		hit.zone = s->conf->zones->dflt;
-	r->cookies = hit.zone->cookies;
-	free(r->path);
-	r->path = wk_strndup(path.p, pl);
-	if (r->path[0] != '/') {
-		free(r->path);
-		r->path = wk_strdup("/");
-	}
-	return wk_http_cookies_request(wk_cookies_jar(), r->cookies, h, r->host,
-	    r->path, s->intercepted || r->https);
-}
-
 /* Builds the head to send upstream into r->out_head: origin-form, or
  * absolute-form for an HTTP upstream (hop != NULL, with its
  * Proxy-Authorization). */
@@ -524,7 +493,7 @@ http_build_head(struct wk_sess *s, const struct wk_http_head *h,
 		wk_chain_proxy_auth(hop, auth, sizeof(auth));
 		o.extra = auth;
 	}
-	cookie = http_cookies_for(s, h);
+	cookie = wk_http_cookies_for(s, h);
 	o.cookie = cookie;
 	wk_http_write_request(tmp, h, &o);
 	free(cookie);
