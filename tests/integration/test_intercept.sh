@@ -109,6 +109,14 @@ wk_is "$(pc "https://lax.test:$U/bytes/1000" | sha256sum | cut -d' ' -f1)" "$sha
 wk_like "$(cat "$WK_ERRLOG")" "NOT verified \(tls-verify off in zone lax\)" \
     "tls-verify off: a warning on every use"
 
+# TLS sessions to the origin are resumed: a later intercepted connection to
+# the same origin resumes the session of an earlier one
+pc "https://localhost:$G/bytes/10" -o /dev/null
+pc "https://localhost:$G/bytes/10" -o /dev/null
+wk_retry 30 grep -q "reused=yes" "$WK_T/good.log"
+wk_like "$(cat "$WK_T/good.log")" "tls version=.* sni=localhost reused=yes" \
+    "TLS to the origin: a later connection resumed the session"
+
 # a non-TLS stream in an intercepted tunnel passes through unchanged
 out=$(wk_py "$P" "$R" <<'EOF'
 import socket, sys

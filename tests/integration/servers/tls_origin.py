@@ -19,7 +19,7 @@
 #   --log F                  one line per event, for the tests to grep:
 #     conn=N sni=NAME            the SNI the client sent ("-": none), from the
 #                                context's sni_callback, during the handshake
-#     conn=N tls version=V cipher=C alpn=P sni=NAME   handshake done
+#     conn=N tls version=V cipher=C alpn=P sni=NAME reused=yes|no   handshake done
 #     conn=N tls handshake failed: REASON
 #     conn=N req=M METHOD TARGET body=FRAMING:LEN     (origin.py's request log)
 import argparse
@@ -75,10 +75,12 @@ def tls_thread(ctx, sock):
             return
         sock = tsock
         sock.settimeout(None)
-        origin.log("conn=%d tls version=%s cipher=%s alpn=%s sni=%s" % (
-            cid, sock.version(), sock.cipher()[0],
-            sock.selected_alpn_protocol() or "-",
-            getattr(sock, "wk_sni", None) or "-"))
+        origin.log("conn=%d tls version=%s cipher=%s alpn=%s sni=%s "
+                   "reused=%s" % (
+                       cid, sock.version(), sock.cipher()[0],
+                       sock.selected_alpn_protocol() or "-",
+                       getattr(sock, "wk_sni", None) or "-",
+                       "yes" if sock.session_reused else "no"))
         origin.serve_http(sock, cid)
     except (origin.Closed, OSError, ValueError) as e:
         origin.log("conn=%d closed: %s" % (cid, e))
