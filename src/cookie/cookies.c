@@ -19,6 +19,7 @@
 #include "log/log.h"
 
 #define COOKIES_DRAIN_MS 250
+#define COOKIES_PURGE_EVERY 240 /* drains: about a minute */
 
 static struct {
 	struct wk_jar *jar;
@@ -69,9 +70,20 @@ cookies_change_cb(
 	}
 }
 
+static int64_t
+cookies_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void *
 cookies_drain_main(void *arg)
 {
+	unsigned rounds = 0;
+
 	(void)arg;
 	pthread_mutex_lock(&C.mu);
 	while (!C.stop) {
@@ -85,6 +97,9 @@ cookies_drain_main(void *arg)
 		}
 		pthread_cond_timedwait(&C.cv, &C.mu, &ts);
 		pthread_mutex_unlock(&C.mu);
+		/* expired cookies leave the jar (and so the database) */
+		if (++rounds % COOKIES_PURGE_EVERY == 1)
+			wk_jar_purge_expired(C.jar, cookies_now_us());
 		wk_jar_take_changes(C.jar, cookies_change_cb, NULL);
 		pthread_mutex_lock(&C.mu);
 	}

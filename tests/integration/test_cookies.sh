@@ -70,6 +70,19 @@ wk_like "$out" "tok=secret" "intercepted HTTPS: the jar sends it back"
 out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://localhost:$G/cookies" 2>&1)
 wk_unlike "$out" "tok=secret" "the Secure cookie is not sent over plain http"
 
+# SameSite, from the request's Sec-Fetch-* fields: a cross-site request
+# gets neither a Strict nor a Lax cookie, a cross-site top-level navigation
+# the Lax one, a same-site request both
+curl -sS --max-time 20 -o /dev/null -x "http://127.0.0.1:$P" \
+    "http://127.0.0.1:$O/set-cookie?c=st%3D1%3B+SameSite%3DStrict%3B+Path%3D%2Fcookies%2Fss&c=lx%3D1%3B+SameSite%3DLax%3B+Path%3D%2Fcookies%2Fss"
+ss() { curl -sS --max-time 20 -x "http://127.0.0.1:$P" "$@" "http://127.0.0.1:$O/cookies/ss"; }
+wk_is "$(ss -H 'Sec-Fetch-Site: cross-site' -H 'Sec-Fetch-Mode: no-cors' | grep -o 'st=1\|lx=1' | tr '\n' ' ')" "" \
+    "SameSite: a cross-site subresource request gets neither Strict nor Lax cookies"
+wk_is "$(ss -H 'Sec-Fetch-Site: cross-site' -H 'Sec-Fetch-Mode: navigate' | grep -o 'st=1\|lx=1' | tr '\n' ' ')" "lx=1 " \
+    "SameSite: a cross-site top-level navigation gets the Lax one only"
+wk_is "$(ss -H 'Sec-Fetch-Site: same-origin' | grep -o 'st=1\|lx=1' | tr '\n' ' ')" "st=1 lx=1 " \
+    "SameSite: a same-origin request gets both"
+
 # persistence: STATE_DIR/wicket.db (0600, WAL) holds the persistent cookies
 # within a second or so; a script's change to it is seen by the daemon
 db=$ST/wicket.db
@@ -124,6 +137,10 @@ done
 wk_is "$gone" yes "... and the running daemon stops sending it"
 wk_proxy_stop
 
+# an expired row (here put in while the daemon is down) leaves the
+# database once the daemon has loaded it
+q "insert into cookies (name, value, domain, path, expiry_s, persistent, host_only) values ('old', 'x', '127.0.0.1', '/', 1000, 1, 1)" >/dev/null
+
 # after a restart: persistent cookies stay, session cookies are gone
 wk_proxy_start_or_bail "state-dir $ST"
 P=$WK_PROXY_PORT
@@ -131,6 +148,9 @@ out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://127.0.0.1:$O/cooki
 wk_like "$out" "pref=dark" "after a restart: the persistent cookie is sent"
 wk_like "$out" "ext=fromscript" "... and the one the script added"
 wk_unlike "$out" "sid=" "after a restart: the session cookie is gone"
+wk_unlike "$out" "old=" "the expired cookie is not sent"
+wk_retry 50 sh -c "test \"\$(\"$WK_PY\" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute(\"select count(*) from cookies where name=\x27old\x27\").fetchone()[0])' '$db')\" = 0"
+wk_is "$(q "select count(*) from cookies where name='old'")" "0" "the expired row left the database"
 wk_proxy_stop
 
 wk_done
