@@ -67,6 +67,9 @@ wk_like "$h" "Set-Cookie: tok=secret" "intercepted HTTPS: the cookie is set"
 out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" --cacert "$CA" \
     "https://localhost:$G/cookies")
 wk_like "$out" "tok=secret" "intercepted HTTPS: the jar sends it back"
+out=$(wget -q -O - --no-cookies --ca-certificate="$CA" -e use_proxy=yes \
+    -e "https_proxy=http://127.0.0.1:$P" "https://localhost:$G/cookies" 2>&1)
+wk_like "$out" "tok=secret" "intercepted HTTPS: wget (no cookies of its own) sends the cookie curl got"
 out=$(curl -sS --max-time 20 -x "http://127.0.0.1:$P" "http://localhost:$G/cookies" 2>&1)
 wk_unlike "$out" "tok=secret" "the Secure cookie is not sent over plain http"
 
