@@ -81,43 +81,12 @@ str_dup(struct wk_str v)
 
 /* Output flushed: send FIN, then read and discard for a while so the client
  * sees our response instead of a reset (nginx lingering close). */
-static void http_closing_flushed(struct wk_sess *s);
-
-static void
-http_tls_drain_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct wk_sess *s = arg;
-
-	(void)fd, (void)what;
-	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
-	wk_sess_enter(s);
-	if (s->state == WK_SESS_ST_CLOSING)
-		http_closing_flushed(s);
-	wk_sess_leave(s);
-}
-
-/* A TLS client's records may still sit in the socket bufferevent under
- * it: true (and a re-check planned) until they are written. */
-static bool
-http_tls_pending(struct wk_sess *s)
-{
-	struct bufferevent *u;
-	struct timeval tv = { 0, 20 * 1000 };
-
-	if (!s->tls[WK_SIDE_CLI] ||
-	    (u = bufferevent_get_underlying(s->cli)) == NULL ||
-	    evbuffer_get_length(bufferevent_get_output(u)) == 0)
-		return false;
-	if (s->tls_drain == NULL)
-		s->tls_drain = evtimer_new(s->w->base, http_tls_drain_cb, s);
-	evtimer_add(s->tls_drain, &tv);
-	return true;
-}
+static void http_tls_drained(struct wk_sess *s);
 
 static void
 http_closing_flushed(struct wk_sess *s)
 {
-	if (s->lingering || http_tls_pending(s))
+	if (s->lingering || wk_sess_tls_pending(s, http_tls_drained))
 		return;
 	if (s->cli_eof) {
 		wk_sess_close(s, s->req.reason ? s->req.reason : "closed");
@@ -127,6 +96,13 @@ http_closing_flushed(struct wk_sess *s)
 	shutdown(s->cli_fd, SHUT_WR);
 	wk_sess_reading(s, WK_SIDE_CLI, true);
 	wk_sess_timer(s, LINGER_MS);
+}
+
+static void
+http_tls_drained(struct wk_sess *s)
+{
+	if (s->state == WK_SESS_ST_CLOSING)
+		http_closing_flushed(s);
 }
 
 /* Finishes the current request and closes once the output is written. */

@@ -281,6 +281,36 @@ wk_sess_set_tls(struct wk_sess *s, enum wk_side side, struct bufferevent *bev)
 		wk_sess_reading(s, side, true);
 }
 
+static void
+sess_tls_drain_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	(void)fd, (void)what;
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (s->tls_drained != NULL)
+		s->tls_drained(s);
+	wk_sess_leave(s);
+}
+
+bool
+wk_sess_tls_pending(struct wk_sess *s, void (*again)(struct wk_sess *s))
+{
+	struct bufferevent *u;
+	struct timeval tv = { 0, 20 * 1000 };
+
+	if (!s->tls[WK_SIDE_CLI] ||
+	    (u = bufferevent_get_underlying(s->cli)) == NULL ||
+	    evbuffer_get_length(bufferevent_get_output(u)) == 0)
+		return false;
+	s->tls_drained = again;
+	if (s->tls_drain == NULL)
+		s->tls_drain = evtimer_new(s->w->base, sess_tls_drain_cb, s);
+	evtimer_add(s->tls_drain, &tv);
+	return true;
+}
+
 void
 wk_sess_reading(struct wk_sess *s, enum wk_side side, bool on)
 {

@@ -172,7 +172,8 @@ struct wk_sess {
 	char *tls_via;	   /* the tunnel's UPSTREAM, for its requests' lines */
 	const struct wk_front_ops *tls_prev_front; /* for a non-TLS tunnel */
 	struct event *tls_drain; /* closing: re-checks a TLS client's output */
-	bool cli_eof;		 /* the client sent FIN */
+	void (*tls_drained)(struct wk_sess *s); /* ... then calls this */
+	bool cli_eof;				/* the client sent FIN */
 	bool up_eof;
 	bool cli_shut;	   /* we sent FIN to the client (tunnel) */
 	bool up_shut;	   /* we sent FIN upstream (tunnel) */
@@ -236,6 +237,11 @@ void wk_sess_setcb(struct wk_sess *s, enum wk_side side,
  * it owns). */
 void wk_sess_set_tls(
     struct wk_sess *s, enum wk_side side, struct bufferevent *bev);
+
+/* A TLS client's records may still sit in the socket bufferevent under
+ * it: true, and again() is called (in a callback of its own) once they may
+ * have been written, to check again. */
+bool wk_sess_tls_pending(struct wk_sess *s, void (*again)(struct wk_sess *s));
 
 /* Writes queued output at once instead of waiting for the socket to be
  * reported writable: most responses fit the socket buffer, and this saves
