@@ -15,7 +15,10 @@
 #     that the jar's limits of 180 per domain and 3000 in all never evict
 #     one), and, as fast as it can, updates of 128 persistent cookies
 #     tT_S=sJ on w.test (J increasing per name). It records when each
-#     response came back and after a random 1-3 s kills wicket with SIGKILL;
+#     response came back and after a random 1-3.5 s kills wicket with
+#     SIGKILL (stratified: iteration I of N in the I-th of N equal parts of
+#     that range, so that both early kills and ones with cookies older than
+#     CUTOFF happen in every run);
 #   - Python's sqlite3: PRAGMA integrity_check says ok, every cookie acked
 #     more than CUTOFF before the kill is there (an updated one with that
 #     value or a later one), and no row present at the start has gone (the
@@ -69,7 +72,8 @@ def load(a):
     to the daemon. Writes every acknowledged cookie (domain, name, value,
     when its response came back relative to the signal) to a.out."""
     rnd = random.Random(a.seed)
-    delay = rnd.uniform(a.min_delay, a.max_delay)
+    w = (a.max_delay - a.min_delay) / a.strata
+    delay = a.min_delay + w * (a.stratum - 1) + rnd.uniform(0, w)
     lock = threading.Lock()
     st = {"n": 0, "uniq": 0, "stop": False, "sig": None}
     acks = []
@@ -272,7 +276,9 @@ p.add_argument("--iter", type=int, required=True)
 p.add_argument("--base", type=int, required=True)
 p.add_argument("--seed", required=True)
 p.add_argument("--min-delay", type=float, default=1.0)
-p.add_argument("--max-delay", type=float, default=3.0)
+p.add_argument("--max-delay", type=float, default=3.5)
+p.add_argument("--stratum", type=int, default=1)
+p.add_argument("--strata", type=int, default=1)
 p.add_argument("--grace", type=float, default=0.3)
 p.add_argument("--threads", type=int, default=8)
 p.add_argument("--domains", type=int, default=12)
@@ -316,6 +322,7 @@ for it in $(seq 1 "$ITER"); do
 	fi
 	load=$(crash load --proxy "$P" --origin "$O" --pid "$WK_PID" \
 	    --iter "$it" --base $((it * 100000)) --seed "$SEED-$it" \
+	    --stratum "$it" --strata "$ITER" \
 	    --cutoff "$CUTOFF" --out "$WK_T/acks$it.json" 2>&1)
 	wk_wait_exit "$WK_PID" 10 || {
 		kill -KILL "$WK_PID" 2>/dev/null
