@@ -307,7 +307,8 @@ cmd_run(void)
 		if (wk_tls_init(state, terr, sizeof(terr)) < 0)
 			wk_log_err(
 			    "no local CA, TLS interception is off: %s", terr);
-		if (wk_cookies_init(state, terr, sizeof(terr)) < 0)
+		if (wk_cookies_init(
+			state, c->limit.cookies, terr, sizeof(terr)) < 0)
 			wk_log_err("no cookie jar: %s", terr);
 	}
 	free(state);

@@ -109,6 +109,7 @@ conf_new(void)
 	c->timeout.pac_ms = 2 * 1000;
 	c->timeout.pac_cache_ms = 30 * 1000;
 	c->limit.pac_heap = 32 * 1024 * 1024;
+	c->limit.cookies = 20000;
 	c->dial.timeout_ms = 60 * 1000;
 	c->dial.holdoff_ms = 30 * 1000;
 	c->dial.on = (1u << WK_CONN_UNREACH) | (1u << WK_CONN_DNS) |
@@ -748,11 +749,12 @@ static const struct conf_limit conf_limits[] = {
 	CONF_L("header-count", header_count, 1, 10000),
 	CONF_L("connections", connections, 1, 1024 * 1024),
 	CONF_L("pac-heap", pac_heap, 1024 * 1024, 1024 * 1024 * 1024),
+	CONF_L("cookies", cookies, 100, 10 * 1000 * 1000),
 };
 #undef CONF_L
 
 static const char *const conf_limit_names[] = { "request-line", "header-bytes",
-	"header-count", "connections", "pac-heap" };
+	"header-count", "connections", "pac-heap", "cookies" };
 _Static_assert(
     WK_ARRAY_LEN(conf_limit_names) == WK_ARRAY_LEN(conf_limits), "limit names");
 

@@ -150,6 +150,7 @@ struct wk_config {
 		size_t
 		    connections; /* open client connections (default 10000) */
 		size_t pac_heap; /* PAC script heap (default 32 MiB) */
+		size_t cookies;	 /* cookies in the shared jar (default 20000) */
 	} limit;
 
 	struct {

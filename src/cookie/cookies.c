@@ -109,12 +109,14 @@ cookies_drain_main(void *arg)
 }
 
 int
-wk_cookies_init(const char *state_dir, char *err, size_t errlen)
+wk_cookies_init(
+    const char *state_dir, size_t max_cookies, char *err, size_t errlen)
 {
 	struct wk_jar_store_cbs cbs = { .external = cookies_external_cb };
+	struct wk_jar_limits lim = { .total = max_cookies };
 	char *path;
 
-	C.jar = wk_jar_new(NULL);
+	C.jar = wk_jar_new(&lim);
 	if (C.jar == NULL) {
 		snprintf(err, errlen, "cannot load the public suffix list");
 		return -1;

@@ -7,9 +7,11 @@
 
 struct wk_jar;
 
-/* Makes the jar (loading the store under state_dir when there is one).
- * Returns 0, or -1 with err (the daemon then runs without cookies). */
-int wk_cookies_init(const char *state_dir, char *err, size_t errlen);
+/* Makes the jar of at most max_cookies (0: the jar's default), loading the
+ * store under state_dir when there is one. Returns 0, or -1 with err (the
+ * daemon then runs without a store, or without cookies). */
+int wk_cookies_init(
+    const char *state_dir, size_t max_cookies, char *err, size_t errlen);
 void wk_cookies_shutdown(void);
 /* The jar, or NULL when there is none. */
 struct wk_jar *wk_cookies_jar(void);

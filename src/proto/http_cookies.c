@@ -106,15 +106,13 @@ wk_http_cookies_request(struct wk_jar *j, enum wk_zone_cookies policy,
     bool https)
 {
 	struct wk_jar_request rq;
-	char *jar = wk_malloc(COOKIES_HEADER_MAX);
 	struct wk_str client[8];
 	size_t n_client = 0, len, o = 0;
-	char *out;
+	char *jar, *out;
 
-	if (j == NULL || policy == WK_ZONE_COOKIES_OFF) {
-		free(jar);
+	if (j == NULL || policy == WK_ZONE_COOKIES_OFF)
 		return NULL;
-	}
+	jar = wk_malloc(COOKIES_HEADER_MAX);
 	cookies_fetch_info(h, &rq);
 	len = wk_jar_cookie_header(j, host, path, https, &rq, cookies_now_us(),
 	    jar, COOKIES_HEADER_MAX);

@@ -1360,6 +1360,7 @@ test_dump(void **state)
 	    "limit header-count 100\n"
 	    "limit connections 10000\n"
 	    "limit pac-heap 32m\n"
+	    "limit cookies 20000\n"
 	    "log level notice\n"
 	    "log error /var/log/x\n"
 	    "log access \"#access.log\"\n"
