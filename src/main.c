@@ -671,9 +671,11 @@ cmd_pac(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
-/* wicket cookies [-c FILE] list|get|set|delete|clear|import|export ... */
+/* The commands that work in the state directory: [-c FILE] SUBCOMMAND
+ * ARG..., handed to fn with the directory (created when missing). */
 static int
-cmd_cookies(int argc, char **argv)
+state_dir_cmd(int argc, char **argv,
+    int (*fn)(const char *state, int argc, char **argv, FILE *out, FILE *err))
 {
 	struct wk_config *c;
 	char *state;
@@ -699,40 +701,7 @@ cmd_cookies(int argc, char **argv)
 		free(state);
 		return 1;
 	}
-	rc = wk_cookies_cli(state, argc - 1, argv + 1, stdout, stderr);
-	free(state);
-	return rc;
-}
-
-/* wicket ca [-c FILE] export [--der] | rotate */
-static int
-cmd_ca(int argc, char **argv)
-{
-	struct wk_config *c = NULL;
-	char *state;
-	int rc;
-
-	if (argc >= 3 && (strcmp(argv[1], "-c") == 0)) {
-		g_run.config = argv[2];
-		argc -= 2;
-		argv += 2;
-	}
-	if (argc < 2) {
-		usage(stderr);
-		return 2;
-	}
-	c = load_config(stderr);
-	if (c == NULL)
-		return 1;
-	state = state_dir_path(c);
-	wk_conf_unref(c);
-	if (make_state_dir(state) < 0) {
-		fprintf(stderr, "wicket: cannot create %s: %s\n", state,
-		    strerror(errno));
-		free(state);
-		return 1;
-	}
-	rc = wk_ca_cli(state, argc - 1, argv + 1, stdout, stderr);
+	rc = fn(state, argc - 1, argv + 1, stdout, stderr);
 	free(state);
 	return rc;
 }
@@ -788,9 +757,9 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "pac") == 0)
 		return cmd_pac(argc - 1, argv + 1);
 	if (strcmp(cmd, "ca") == 0)
-		return cmd_ca(argc - 1, argv + 1);
+		return state_dir_cmd(argc - 1, argv + 1, wk_ca_cli);
 	if (strcmp(cmd, "cookies") == 0)
-		return cmd_cookies(argc - 1, argv + 1);
+		return state_dir_cmd(argc - 1, argv + 1, wk_cookies_cli);
 	if (strcmp(cmd, "pac-helper") == 0)
 		return cmd_pac_helper(argc - 1, argv + 1);
 	fprintf(stderr, "wicket: unknown command '%s'\n", cmd);
