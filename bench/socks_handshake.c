@@ -75,10 +75,10 @@ writen(int fd, const void *b, size_t n)
 static int
 one(const struct sockaddr_in *sa)
 {
-	unsigned char req[10] = {5, 1, 0, 1, 127, 0, 0, 1, 0, 0};
+	unsigned char req[10] = { 5, 1, 0, 1, 127, 0, 0, 1, 0, 0 };
 	unsigned char b[16];
-	struct timeval tv = {2, 0};
-	struct linger lg = {1, 0};
+	struct timeval tv = { 2, 0 };
+	struct linger lg = { 1, 0 };
 	int one = 1, r, ret = -1, fd = socket(AF_INET, SOCK_STREAM, 0);
 
 	if (fd < 0)
@@ -90,8 +90,8 @@ one(const struct sockaddr_in *sa)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0) {
-		ret = (errno == EINPROGRESS || errno == ETIMEDOUT) ? F_TIMEOUT
-		                                                    : F_CONNECT;
+		ret = (errno == EINPROGRESS || errno == ETIMEDOUT) ? F_TIMEOUT :
+								     F_CONNECT;
 		goto out;
 	}
 	if (proxy_port == 0)
@@ -125,11 +125,12 @@ out:
 static void *
 worker(void *arg)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
-	long done = 0, failed[F_N] = {0};
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	long done = 0, failed[F_N] = { 0 };
 
 	(void)arg;
-	sa.sin_port = htons((unsigned short)(proxy_port ? proxy_port : target_port));
+	sa.sin_port =
+	    htons((unsigned short)(proxy_port ? proxy_port : target_port));
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	while (!stop) {
 		int f = one(&sa);
@@ -155,7 +156,8 @@ sleep_until(double t)
 	double d;
 
 	while ((d = t - now()) > 0) {
-		struct timespec ts = {(time_t)d, (long)((d - (double)(time_t)d) * 1e9)};
+		struct timespec ts = { (time_t)d,
+			(long)((d - (double)(time_t)d) * 1e9) };
 		nanosleep(&ts, NULL);
 	}
 }
@@ -169,8 +171,9 @@ main(int argc, char **argv)
 	pthread_t t[64];
 
 	if (argc != 5 && argc != 6) {
-		fprintf(stderr, "usage: socks_handshake PROXY_PORT TARGET_PORT "
-		                "SECONDS THREADS [WARMUP]\n");
+		fprintf(stderr,
+		    "usage: socks_handshake PROXY_PORT TARGET_PORT "
+		    "SECONDS THREADS [WARMUP]\n");
 		return 2;
 	}
 	proxy_port = atoi(argv[1]);

@@ -20,7 +20,7 @@
 static void
 rst_close(int fd)
 {
-	struct linger lg = {1, 0};
+	struct linger lg = { 1, 0 };
 
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(fd);
@@ -29,7 +29,7 @@ rst_close(int fd)
 int
 main(int argc, char **argv)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET};
+	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct epoll_event ev, evs[256];
 	static char buf[65536];
 	int one = 1, lfd, ep, port;
@@ -69,12 +69,14 @@ main(int argc, char **argv)
 			if (fd == lfd) {
 				/* bounded: at most 256 accepts per wakeup */
 				for (int k = 0; k < 256; k++) {
-					int c = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+					int c = accept4(
+					    lfd, NULL, NULL, SOCK_NONBLOCK);
 					if (c < 0)
 						break;
 					ev.events = EPOLLIN | EPOLLRDHUP;
 					ev.data.fd = c;
-					if (epoll_ctl(ep, EPOLL_CTL_ADD, c, &ev) < 0)
+					if (epoll_ctl(
+						ep, EPOLL_CTL_ADD, c, &ev) < 0)
 						rst_close(c);
 				}
 				continue;
@@ -83,9 +85,11 @@ main(int argc, char **argv)
 				ssize_t r = read(fd, buf, sizeof(buf));
 				if (r > 0)
 					continue;
-				if (r < 0 && (errno == EAGAIN || errno == EINTR))
+				if (r < 0 &&
+				    (errno == EAGAIN || errno == EINTR))
 					break;
-				rst_close(fd); /* EOF or error; epoll forgets it */
+				rst_close(
+				    fd); /* EOF or error; epoll forgets it */
 				break;
 			}
 		}
