@@ -11,19 +11,11 @@
 # Everything else Chromium asks for (update and account hosts) falls in
 # `zone default { action deny }` and gets 403, so nothing leaves loopback.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_browser.sh"
 wk_require_wicket
 [ "$WK_TEST_PROXY" = wicket ] || wk_skip_all "wicket zones and PAC only"
 
-CHROMIUM=${WK_CHROMIUM:-}
-if [ -z "$CHROMIUM" ]; then
-	for c in chromium chromium-browser; do
-		if command -v "$c" >/dev/null 2>&1; then
-			CHROMIUM=$(command -v "$c")
-			break
-		fi
-	done
-fi
-[ -n "$CHROMIUM" ] || wk_skip_all "chromium is not installed"
+wk_require_chromium
 
 wk_fake_socks_start fake
 F=$(cat "$WK_T/fake.port")
@@ -51,27 +43,9 @@ wk_like "$pac" "\"PROXY 127\\.0\\.0\\.1:$P\"" "the served PAC names wicket"
 # NAME.err, the exit status in CHROME_RC. It runs in its own process group
 # (in WK_PIDS while it runs), killed whole when done.
 run_chromium() {
-	local name=$1 d=$WK_T/$1 pid
+	local name=$1
 	shift
-	mkdir -p "$d/home" "$d/profile" "$d/tmp"
-	HOME=$d/home XDG_CONFIG_HOME=$d/home/.config \
-	    XDG_CACHE_HOME=$d/home/.cache TMPDIR=$d/tmp \
-	    setsid timeout -k 5 60 "$CHROMIUM" --headless --no-sandbox \
-	    --disable-gpu --disable-quic --no-first-run \
-	    --disable-background-networking --disable-component-update \
-	    --disable-sync --disable-extensions --disable-dev-shm-usage \
-	    --user-data-dir="$d/profile" --proxy-pac-url="$PAC_URL" \
-	    "$@" </dev/null >"$d.dom" 2>"$d.err" &
-	pid=$!
-	WK_PIDS="$WK_PIDS $pid"
-	wait "$pid"
-	CHROME_RC=$?
-	kill -KILL -- "-$pid" 2>/dev/null
-	local p rest=
-	for p in $WK_PIDS; do
-		[ "$p" = "$pid" ] || rest="$rest $p"
-	done
-	WK_PIDS=$rest
+	wk_chromium "$name" 60 --proxy-pac-url="$PAC_URL" "$@"
 }
 
 before=$(wk_access_lines)

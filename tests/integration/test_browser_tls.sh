@@ -18,19 +18,11 @@
 # ERR_CERT_AUTHORITY_INVALID; that proves the good run's checks can fail.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_tls.sh"
+. "$(dirname "$0")/lib_browser.sh"
 wk_require_wicket
 [ "$WK_TEST_PROXY" = wicket ] || wk_skip_all "wicket TLS interception only"
 
-CHROMIUM=${WK_CHROMIUM:-}
-if [ -z "$CHROMIUM" ]; then
-	for c in chromium chromium-browser; do
-		if command -v "$c" >/dev/null 2>&1; then
-			CHROMIUM=$(command -v "$c")
-			break
-		fi
-	done
-fi
-[ -n "$CHROMIUM" ] || wk_skip_all "chromium is not installed"
+wk_require_chromium
 command -v certutil >/dev/null 2>&1 ||
     wk_skip_all "certutil is not installed (Debian: libnss3-tools)"
 command -v openssl >/dev/null 2>&1 || wk_skip_all "openssl is not installed"
@@ -62,9 +54,8 @@ URL=https://origin.test:$O$PAGE
 # It runs in its own process group (in WK_PIDS while it runs), killed
 # whole when done.
 run_chromium() {
-	local trust=$2 d=$WK_T/$1 pid db
+	local name=$1 trust=$2 d=$WK_T/$1 db
 	shift 2
-	mkdir -p "$d/home" "$d/profile" "$d/tmp"
 	db=$d/home/.pki/nssdb
 	mkdir -p "$db"
 	certutil -d "sql:$db" -N --empty-password >"$d.certutil" 2>&1
@@ -73,26 +64,8 @@ run_chromium() {
 		    >>"$d.certutil" 2>&1
 	fi
 	certutil -d "sql:$db" -L >>"$d.certutil" 2>&1
-	HOME=$d/home XDG_CONFIG_HOME=$d/home/.config \
-	    XDG_CACHE_HOME=$d/home/.cache TMPDIR=$d/tmp \
-	    setsid timeout -k 5 30 "$CHROMIUM" --headless --no-sandbox \
-	    --disable-gpu --disable-quic --no-first-run \
-	    --disable-background-networking --disable-component-update \
-	    --disable-sync --disable-extensions --disable-dev-shm-usage \
-	    --user-data-dir="$d/profile" \
-	    --proxy-server="http://127.0.0.1:$P" \
-	    --log-net-log="$d.netlog.json" \
-	    "$@" </dev/null >"$d.dom" 2>"$d.err" &
-	pid=$!
-	WK_PIDS="$WK_PIDS $pid"
-	wait "$pid"
-	CHROME_RC=$?
-	kill -KILL -- "-$pid" 2>/dev/null
-	local p rest=
-	for p in $WK_PIDS; do
-		[ "$p" = "$pid" ] || rest="$rest $p"
-	done
-	WK_PIDS=$rest
+	wk_chromium "$name" 30 --proxy-server="http://127.0.0.1:$P" \
+	    --log-net-log="$d.netlog.json" "$@"
 }
 
 # netlog FILE URL: from Chromium's net log, one line per fact:
