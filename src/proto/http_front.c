@@ -25,6 +25,7 @@
 #include "worker/worker.h"
 #include "log/log.h"
 #include "proto/http_front.h"
+#include "proto/http_int.h"
 #include "proto/http_parse.h"
 #include "core/idna.h"
 #include "proto/http_rewrite.h"
@@ -42,22 +43,14 @@
 #include "upstream/connector.h"
 #include "upstream/pool.h"
 
-#define BODY_HIGH (512u * 1024) /* pause the source past this much queued */
-#define BODY_LOW (128u * 1024)	/* resume when the sink drains to this */
-#define READ_MAX (256 * 1024)	/* bytes per read(2) */
-#define RESP_MAX_LINE 16384
-#define RESP_MAX_HEAD (256u * 1024)
 #define LINGER_MS 2000 /* read and discard after an error response */
 
 static void http_read_head(struct wk_sess *s);
-static void http_move_req_body(struct wk_sess *s);
-static void http_move_resp_body(struct wk_sess *s);
 static void http_up_write_cb(struct bufferevent *bev, void *arg);
 static void http_up_event_cb(struct bufferevent *bev, short what, void *arg);
-static void http_forward(struct wk_sess *s);
 
-static uint64_t
-wall_us(void)
+uint64_t
+wk_http_wall_us(void)
 {
 	struct timeval tv;
 
@@ -65,8 +58,8 @@ wall_us(void)
 	return (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec;
 }
 
-static const char *
-via_name(struct wk_sess *s)
+const char *
+wk_http_via(struct wk_sess *s)
 {
 	return s->conf->via_name ? s->conf->via_name : "wicket";
 }
@@ -142,8 +135,8 @@ http_next_request(struct wk_sess *s)
 
 /* The request is over: on to the next one on this connection, or close
  * once the output is written. */
-static void
-http_finish(struct wk_sess *s, bool keep, const char *reason)
+void
+wk_http_finish(struct wk_sess *s, bool keep, const char *reason)
 {
 	if (!keep) {
 		http_close_after_flush(s, reason);
@@ -155,11 +148,8 @@ http_finish(struct wk_sess *s, bool keep, const char *reason)
 
 /* Sends an error of our own for the current request. keep is honoured only
  * when nothing of the request is left unread. */
-static void http_error(struct wk_sess *s, int status, const char *code,
-    bool keep, const char *fmt, ...) WK_PRINTF(5, 6);
-
-static void
-http_error(struct wk_sess *s, int status, const char *code, bool keep,
+void
+wk_http_error(struct wk_sess *s, int status, const char *code, bool keep,
     const char *fmt, ...)
 {
 	struct wk_req *r = &s->req;
@@ -174,12 +164,12 @@ http_error(struct wk_sess *s, int status, const char *code, bool keep,
 	    !s->cli_eof;
 	r->status = status;
 	r->bytes_out += wk_errpage_write(bufferevent_get_output(s->cli), status,
-	    code, msg, keep, r->client_http10, via_name(s));
+	    code, msg, keep, r->client_http10, wk_http_via(s));
 	wk_log_info("sess %llu: %s %s: %d %s", (unsigned long long)s->id,
 	    r->method ? r->method : "-", r->target ? r->target : "-", status,
 	    msg);
 	wk_sess_drop_upstream(s, false);
-	http_finish(s, keep, code);
+	wk_http_finish(s, keep, code);
 }
 
 /* --- the client side --------------------------------------------------- */
@@ -193,7 +183,7 @@ http_cli_read(struct wk_sess *s)
 		break;
 	case WK_SESS_ST_FORWARD:
 		if (!s->req.body_done && s->up != NULL)
-			http_move_req_body(s);
+			wk_http_req_body(s);
 		break;
 	case WK_SESS_ST_CLOSING:
 		evbuffer_drain(bufferevent_get_input(s->cli),
@@ -221,7 +211,7 @@ http_cli_write_cb(struct bufferevent *bev, void *arg)
 		if (s->up_paused && s->up != NULL) {
 			s->up_paused = false;
 			wk_sess_reading(s, WK_SIDE_UP, true);
-			http_move_resp_body(s);
+			wk_http_resp_body(s);
 		}
 		break;
 	case WK_SESS_ST_CLOSING:
@@ -368,11 +358,11 @@ http_local(struct wk_sess *s, const struct wk_http_head *h)
 		local.ss_family = AF_UNSPEC;
 	r->status = wk_status_respond(s->w, s->conf, (struct sockaddr *)&local,
 	    r->method, path.p, path.len, bufferevent_get_output(s->cli), keep,
-	    r->client_http10, via_name(s), &written);
+	    r->client_http10, wk_http_via(s), &written);
 	r->bytes_out += written;
 	evbuffer_drain(bufferevent_get_input(s->cli), h->head_len);
 	r->body_done = true;
-	http_finish(s, keep, "local page");
+	wk_http_finish(s, keep, "local page");
 }
 
 /* Sets up a request from its parsed head. Returns false when an error
@@ -383,7 +373,7 @@ http_setup_request(struct wk_sess *s, const struct wk_http_head *h)
 	struct wk_req *r = &s->req;
 	bool ka;
 
-	r->start_us = wall_us();
+	r->start_us = wk_http_wall_us();
 	r->method = str_dup(h->method);
 	r->target = str_dup(h->target);
 	r->client_http10 = h->version_minor == 0;
@@ -413,8 +403,9 @@ http_map_host(struct wk_sess *s, const struct wk_http_head *h)
 
 	if (wk_idna_host(h->host.p, h->host.len, true, host, err, sizeof(err)) <
 	    0) {
-		http_error(s, 400, "idna", false, "invalid host name %.*s: %s",
-		    (int)WK_MIN(h->host.len, 300), h->host.p, err);
+		wk_http_error(s, 400, "idna", false,
+		    "invalid host name %.*s: %s", (int)WK_MIN(h->host.len, 300),
+		    h->host.p, err);
 		return false;
 	}
 	r->host = wk_strdup(host);
@@ -457,7 +448,7 @@ http_build_head(struct wk_sess *s, const struct wk_http_head *h,
 	struct evbuffer *tmp = evbuffer_new();
 	char auth[1024];
 	struct wk_req_rewrite o = {
-		.via = via_name(s),
+		.via = wk_http_via(s),
 		.absolute = hop != NULL,
 		.upgrade = r->upgrade,
 		.authority = r->authority,
@@ -495,24 +486,24 @@ http_target_cb(struct wk_target_result *res, void *arg)
 	switch (res->verdict) {
 	case WK_TARGET_DENY:
 		if (res->hit.term != NULL)
-			http_error(s, 403, "zone", !r->is_connect,
+			wk_http_error(s, 403, "zone", !r->is_connect,
 			    "%s is in zone \"%s\" (%s: match %s), which "
 			    "denies it",
 			    r->host, r->zone->name, res->hit.term->where,
 			    res->hit.term->text);
 		else
-			http_error(s, 403, "zone", !r->is_connect,
+			wk_http_error(s, 403, "zone", !r->is_connect,
 			    "%s is in the default zone (%s), which denies it",
 			    r->host, r->zone->where);
 		break;
 	case WK_TARGET_FAIL:
-		http_error(s, 502, "pac", !r->is_connect, "%s", res->detail);
+		wk_http_error(s, 502, "pac", !r->is_connect, "%s", res->detail);
 		break;
 	default:
 		r->dyn = res->dyn;
 		res->dyn = NULL;
 		r->route = res->route;
-		http_forward(s);
+		wk_http_forward(s);
 		break;
 	}
 	wk_sess_leave(s);
@@ -548,7 +539,7 @@ http_intercepted_head(struct wk_sess *s, const struct wk_http_head *h)
 
 	if (h->target_form != WK_HTTP_TARGET_ORIGIN) {
 		evbuffer_drain(in, h->head_len);
-		http_error(s, 400, "bad-request", false,
+		wk_http_error(s, 400, "bad-request", false,
 		    "an intercepted connection carries origin-form requests "
 		    "for %s only",
 		    s->tls_host);
@@ -566,7 +557,7 @@ http_intercepted_head(struct wk_sess *s, const struct wk_http_head *h)
 	    s->tls_host, v6 ? "]" : "", port, (int)h->target.len, h->target.p);
 	http_build_head(s, h, NULL);
 	evbuffer_drain(in, h->head_len);
-	http_forward(s);
+	wk_http_forward(s);
 }
 
 static void
@@ -581,7 +572,7 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 	if (!wk_conf_client_allowed(
 		s->conf, (const struct sockaddr *)&s->cli_addr)) {
 		evbuffer_drain(in, h->head_len);
-		http_error(s, 403, "forbidden", false,
+		wk_http_error(s, 403, "forbidden", false,
 		    "client %s is not allowed to use this proxy", s->cli_str);
 		return;
 	}
@@ -601,7 +592,7 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 		} else if (h->scheme.len != 4 ||
 		    strncasecmp(h->scheme.p, "http", 4)) {
 			evbuffer_drain(in, h->head_len);
-			http_error(s, 501, "scheme", false,
+			wk_http_error(s, 501, "scheme", false,
 			    "the %.*s scheme is not supported (yet)",
 			    (int)WK_MIN(h->scheme.len, 16), h->scheme.p);
 			return;
@@ -611,10 +602,10 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 			return;
 		}
 	}
-	if (http_via_count(h, via_name(s)) >= HTTP_MAX_OWN_VIA) {
+	if (http_via_count(h, wk_http_via(s)) >= HTTP_MAX_OWN_VIA) {
 		/* a name that resolves back to us: stop the loop here */
 		evbuffer_drain(in, h->head_len);
-		http_error(s, 508, "loop", false,
+		wk_http_error(s, 508, "loop", false,
 		    "forwarding loop: the request passed this proxy %d times",
 		    HTTP_MAX_OWN_VIA);
 		return;
@@ -694,14 +685,14 @@ http_read_head(struct wk_sess *s)
 		    codes[st] :
 		    "bad-request";
 
-		s->req.start_us = wall_us();
+		s->req.start_us = wk_http_wall_us();
 		s->req.method = wk_strdup("-");
 		s->req.target = wk_strdup("-");
 		s->req.bytes_in = evbuffer_get_length(in);
 		/* after a framing error nothing on this connection can be
 		 * trusted: answer and close */
 		evbuffer_drain(in, evbuffer_get_length(in));
-		http_error(s, st, code, false, "%s", wk_http_err_str(err));
+		wk_http_error(s, st, code, false, "%s", wk_http_err_str(err));
 		return;
 	}
 	http_handle_head(s, &h);
@@ -784,19 +775,19 @@ http_up_connected(struct wk_sess *s)
 	if (s->intercepted && s->tls_via != NULL)
 		snprintf(r->upstream, sizeof(r->upstream), "%s", s->tls_via);
 	if (r->absolute && r->raw_head != NULL && !http_rebuild_absolute(s)) {
-		http_error(s, 400, "bad-request", false,
+		wk_http_error(s, 400, "bad-request", false,
 		    "cannot rebuild the request for the upstream proxy");
 		return;
 	}
-	bufferevent_set_max_single_write(up, READ_MAX);
-	bufferevent_setwatermark(up, EV_WRITE, BODY_LOW, 0);
+	bufferevent_set_max_single_write(up, HTTP_READ_MAX);
+	bufferevent_setwatermark(up, EV_WRITE, HTTP_BODY_LOW, 0);
 	bufferevent_set_timeouts(up, NULL, NULL);
 	wk_sess_setcb(s, WK_SIDE_UP, http_up_write_cb, http_up_event_cb);
 	/* wk_sess_flush writes; reading is wk_sess_reading's (a TLS side's
 	 * EV_READ is that state itself) */
 	bufferevent_disable(
 	    up, s->tls[WK_SIDE_UP] ? EV_WRITE : (EV_READ | EV_WRITE));
-	s->read_limit[WK_SIDE_UP] = RESP_MAX_HEAD + READ_MAX;
+	s->read_limit[WK_SIDE_UP] = HTTP_RESP_MAX_HEAD + HTTP_READ_MAX;
 
 	if (r->is_connect) {
 		static const char ok[] =
@@ -833,7 +824,7 @@ http_up_connected(struct wk_sess *s)
 	s->last_active_ms = wk_sess_now_ms(s);
 	wk_sess_timer(s, s->idle_ms);
 	if (!r->body_done)
-		http_move_req_body(s);
+		wk_http_req_body(s);
 }
 
 static void
@@ -845,9 +836,9 @@ http_dial_cb(bool ok, const char *detail, void *arg)
 	s->dialing = NULL;
 	wk_sess_enter(s);
 	if (ok)
-		http_forward(s);
+		wk_http_forward(s);
 	else
-		http_error(s, 502, "dial", !s->req.is_connect, "%s", detail);
+		wk_http_error(s, 502, "dial", !s->req.is_connect, "%s", detail);
 	wk_sess_leave(s);
 }
 
@@ -859,7 +850,7 @@ http_tls_up_failed(struct wk_sess *s)
 	wk_tls_error(s->up, why, sizeof(why));
 	wk_log_notice("sess %llu: TLS to %s:%u: %s", (unsigned long long)s->id,
 	    s->req.host, s->req.port, why);
-	http_error(s, 502, "tls", !s->req.is_connect, "TLS to %s: %s",
+	wk_http_error(s, 502, "tls", !s->req.is_connect, "TLS to %s: %s",
 	    s->req.host, why);
 }
 
@@ -914,7 +905,7 @@ http_chain_cb(
 		if (res->hop != NULL)
 			snprintf(r->upstream, sizeof(r->upstream), "%s",
 			    res->via[0] ? res->via : res->hop->name);
-		http_error(s, st, code, !r->is_connect, "%s", res->detail);
+		wk_http_error(s, st, code, !r->is_connect, "%s", res->detail);
 	} else {
 		s->up = bev;
 		memcpy(&s->up_addr, &res->peer, sizeof(s->up_addr));
@@ -943,7 +934,7 @@ http_chain_cb(
 			tb = wk_tls_connect(s->w->base, s->up, s->conf, r->host,
 			    r->port, verify);
 			if (tb == NULL) {
-				http_error(s, 502, "tls", false,
+				wk_http_error(s, 502, "tls", false,
 				    "cannot set up TLS to %s", r->host);
 				wk_sess_leave(s);
 				return;
@@ -960,8 +951,8 @@ http_chain_cb(
 	wk_sess_leave(s);
 }
 
-static void
-http_forward(struct wk_sess *s)
+void
+wk_http_forward(struct wk_sess *s)
 {
 	struct wk_req *r = &s->req;
 	const struct wk_route *route = r->route;
@@ -976,12 +967,12 @@ http_forward(struct wk_sess *s)
 	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
 	if (s->intercepted) {
 		if (s->tls_up_err != NULL) {
-			http_error(s, 502, "tls", false, "TLS to %s: %s",
+			wk_http_error(s, 502, "tls", false, "TLS to %s: %s",
 			    s->tls_host, s->tls_up_err);
 			return;
 		}
 		if (s->up == NULL) {
-			http_error(s, 502, "upstream-closed", false,
+			wk_http_error(s, 502, "upstream-closed", false,
 			    "the connection to %s was closed", s->tls_host);
 			return;
 		}
@@ -1021,268 +1012,6 @@ http_forward(struct wk_sess *s)
 	    s->conf->timeout.connect_ms, http_chain_cb, s);
 }
 
-/* Measures how many bytes waiting in `in` belong to a body delimited as
- * kind (left: bytes still due for a Content-Length body; c: the chunked
- * scanner). Sets *n; returns WK_PARSE_DONE when the body ends within them,
- * WK_PARSE_NEED_MORE, or WK_PARSE_ERROR with *err. */
-static int
-http_body_measure(enum wk_http_body kind, uint64_t *left,
-    struct wk_chunk_scan *c, struct evbuffer *in, size_t *n,
-    enum wk_http_err *err)
-{
-	size_t avail = evbuffer_get_length(in);
-	struct evbuffer_iovec v[16];
-	int nv;
-
-	*n = 0;
-	switch (kind) {
-	case WK_HTTP_BODY_LENGTH:
-		*n = (size_t)WK_MIN((uint64_t)avail, *left);
-		*left -= *n;
-		return *left == 0 ? WK_PARSE_DONE : WK_PARSE_NEED_MORE;
-	case WK_HTTP_BODY_CHUNKED:
-		break;
-	default: /* close-delimited, tunnel: everything */
-		*n = avail;
-		return WK_PARSE_NEED_MORE;
-	}
-	/* chunked: validate the framing as it passes, a segment at a time */
-	nv = evbuffer_peek(in, -1, NULL, v, 16);
-	for (int i = 0; i < nv && i < 16; i++) {
-		size_t used = 0;
-		int res =
-		    wk_chunk_scan(c, v[i].iov_base, v[i].iov_len, &used, err);
-
-		*n += used;
-		if (res != WK_PARSE_NEED_MORE)
-			return res;
-	}
-	return WK_PARSE_NEED_MORE;
-}
-
-/* Moves request body bytes from the client to the upstream. */
-static void
-http_move_req_body(struct wk_sess *s)
-{
-	struct wk_req *r = &s->req;
-	struct evbuffer *in = bufferevent_get_input(s->cli);
-	struct evbuffer *out = bufferevent_get_output(s->up);
-
-	while (!r->body_done && evbuffer_get_length(in) > 0) {
-		size_t avail = evbuffer_get_length(in), n;
-		enum wk_http_err err = WK_HTTP_OK;
-		int res = http_body_measure(
-		    r->body, &r->body_left, &r->chunk, in, &n, &err);
-
-		if (res == WK_PARSE_ERROR) {
-			wk_log_info("sess %llu: bad chunked request body: %s",
-			    (unsigned long long)s->id, wk_http_err_str(err));
-			if (r->resp == WK_RESP_HEAD)
-				http_error(s, 400, "bad-request", false, "%s",
-				    wk_http_err_str(err));
-			else
-				wk_sess_close(s, "bad chunked request body");
-			return;
-		}
-		evbuffer_remove_buffer(in, out, n);
-		r->bytes_in += n;
-		r->body_started = true;
-		r->body_done = res == WK_PARSE_DONE;
-		if (n == avail)
-			break; /* else: more segments than one peek took */
-	}
-	if (!r->body_done && evbuffer_get_length(out) >= BODY_HIGH) {
-		wk_sess_reading(s, WK_SIDE_CLI, false);
-		s->cli_paused = true;
-	}
-}
-
-static void
-http_resp_dechunk_cb(void *arg, const char *p, size_t n)
-{
-	struct wk_sess *s = arg;
-
-	evbuffer_add(bufferevent_get_output(s->cli), p, n);
-	s->req.bytes_out += n;
-}
-
-static void
-http_response_done(struct wk_sess *s)
-{
-	struct wk_req *r = &s->req;
-	bool keep_up = r->resp_keep_up && r->body_done;
-	bool keep_cli;
-
-	r->resp = WK_RESP_DONE;
-	keep_cli =
-	    r->keep_alive && r->body_done && !s->cli_eof && !s->w->draining;
-	if (s->up != NULL &&
-	    evbuffer_get_length(bufferevent_get_input(s->up)) > 0)
-		keep_up = false; /* bytes past the response: not reusable */
-	wk_sess_drop_upstream(s, keep_up);
-	http_finish(s, keep_cli, "ok");
-}
-
-/* Moves response body bytes from upstream to the client. */
-static void
-http_move_resp_body(struct wk_sess *s)
-{
-	struct wk_req *r = &s->req;
-	struct evbuffer *in = bufferevent_get_input(s->up);
-	struct evbuffer *out = bufferevent_get_output(s->cli);
-	bool done = false;
-
-	while (!done && evbuffer_get_length(in) > 0) {
-		size_t avail = evbuffer_get_length(in), n;
-		enum wk_http_err err = WK_HTTP_OK;
-		int res = http_body_measure(
-		    r->resp_body, &r->resp_left, &r->resp_chunk, in, &n, &err);
-
-		if (res == WK_PARSE_ERROR) {
-			wk_log_info("sess %llu: bad chunked response from %s: "
-				    "%s",
-			    (unsigned long long)s->id, r->upstream,
-			    wk_http_err_str(err));
-			wk_sess_close(s, "bad chunked response");
-			return;
-		}
-		if (r->resp_dechunk) {
-			evbuffer_drain(in, n); /* the data went out in the cb */
-		} else {
-			evbuffer_remove_buffer(in, out, n);
-			r->bytes_out += n;
-		}
-		done = res == WK_PARSE_DONE;
-		if (n == avail)
-			break;
-	}
-	if (done) {
-		http_response_done(s);
-		return;
-	}
-	if (evbuffer_get_length(out) >= BODY_HIGH && !s->up_paused) {
-		wk_sess_reading(s, WK_SIDE_UP, false);
-		s->up_paused = true;
-	}
-}
-
-static void
-http_start_upgrade(struct wk_sess *s)
-{
-	/* bytes already read from either side belong to the new protocol */
-	wk_relay_start(s);
-}
-
-static void
-http_read_response_head(struct wk_sess *s)
-{
-	struct wk_req *r = &s->req;
-	struct evbuffer *in = bufferevent_get_input(s->up);
-	struct evbuffer *out = bufferevent_get_output(s->cli);
-	struct wk_http_limits lim = { RESP_MAX_LINE, RESP_MAX_HEAD,
-		WK_HTTP_MAX_FIELDS };
-	struct wk_str method = { r->method, strlen(r->method) };
-
-	for (;;) {
-		size_t len =
-		    WK_MIN(evbuffer_get_length(in), (size_t)RESP_MAX_HEAD + 4);
-		struct wk_http_head h;
-		enum wk_http_err err = WK_HTTP_OK;
-		const char *p;
-		int res;
-
-		if (len == 0)
-			return;
-		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
-		res = wk_http_parse_response(p, len, &lim, method, &h, &err);
-		if (res == WK_PARSE_NEED_MORE)
-			return;
-		if (res == WK_PARSE_ERROR) {
-			http_error(s, 502, "bad-response", true,
-			    "%s sent a malformed response: %s", r->upstream,
-			    wk_http_err_str(err));
-			return;
-		}
-		s->last_active_ms = wk_sess_now_ms(s);
-		if (h.status >= 100 && h.status < 200 && h.status != 101) {
-			/* interim: relayed, except to HTTP/1.0 clients */
-			if (!r->client_http10) {
-				struct wk_resp_rewrite o = { .via = via_name(s),
-					.keep_alive = true };
-				size_t before = evbuffer_get_length(out);
-
-				wk_http_write_response(out, &h, &o);
-				r->bytes_out +=
-				    evbuffer_get_length(out) - before;
-			}
-			evbuffer_drain(in, h.head_len);
-			continue;
-		}
-		if (h.status == 101) {
-			if (!r->upgrade) {
-				http_error(s, 502, "bad-response", false,
-				    "%s switched protocols unasked",
-				    r->upstream);
-				return;
-			}
-			struct wk_resp_rewrite o = { .via = via_name(s),
-				.upgrade = true };
-			size_t before = evbuffer_get_length(out);
-
-			wk_http_write_response(out, &h, &o);
-			r->bytes_out += evbuffer_get_length(out) - before;
-			r->status = 101;
-			evbuffer_drain(in, h.head_len);
-			http_start_upgrade(s);
-			return;
-		}
-
-		r->status = h.status;
-		r->resp_body = h.body;
-		r->resp_left = h.content_length;
-		r->resp_keep_up = h.version_minor == 1 ?
-		    (h.conn & WK_HTTP_CONN_CLOSE) == 0 :
-		    (h.conn & WK_HTTP_CONN_KEEPALIVE) != 0;
-		if (h.body == WK_HTTP_BODY_CLOSE ||
-		    h.body == WK_HTTP_BODY_TUNNEL)
-			r->resp_keep_up = false;
-		r->resp_dechunk =
-		    r->client_http10 && h.body == WK_HTTP_BODY_CHUNKED;
-		if (h.body == WK_HTTP_BODY_CLOSE || r->resp_dechunk ||
-		    !r->body_done)
-			r->keep_alive = false;
-		memset(&r->resp_chunk, 0, sizeof(r->resp_chunk));
-		if (r->resp_dechunk) {
-			r->resp_chunk.on_data = http_resp_dechunk_cb;
-			r->resp_chunk.arg = s;
-		}
-		struct wk_resp_rewrite o = {
-			.via = via_name(s),
-			.keep_alive =
-			    r->keep_alive && !s->w->draining && !s->cli_eof,
-			.client_http10 = r->client_http10,
-			.dechunk = r->resp_dechunk,
-			.drop_set_cookie =
-			    r->cookies == WK_ZONE_COOKIES_JAR_ONLY,
-		};
-		if (r->path != NULL)
-			wk_http_cookies_response(wk_cookies_jar(), r->cookies,
-			    &h, r->host, r->path, s->intercepted || r->https);
-		size_t before = evbuffer_get_length(out);
-		wk_http_write_response(out, &h, &o);
-		r->bytes_out += evbuffer_get_length(out) - before;
-		evbuffer_drain(in, h.head_len);
-		r->resp = WK_RESP_BODY;
-		if (h.body == WK_HTTP_BODY_NONE ||
-		    (h.body == WK_HTTP_BODY_LENGTH && h.content_length == 0)) {
-			http_response_done(s);
-			return;
-		}
-		http_move_resp_body(s);
-		return;
-	}
-}
-
 void
 wk_http_on_read(struct wk_sess *s, int side)
 {
@@ -1290,9 +1019,9 @@ wk_http_on_read(struct wk_sess *s, int side)
 	if (side == WK_SIDE_CLI)
 		http_cli_read(s);
 	else if (s->req.resp == WK_RESP_HEAD)
-		http_read_response_head(s);
+		wk_http_resp_head(s);
 	else if (s->req.resp == WK_RESP_BODY)
-		http_move_resp_body(s);
+		wk_http_resp_body(s);
 }
 
 static void
@@ -1307,7 +1036,7 @@ http_up_write_cb(struct bufferevent *bev, void *arg)
 	if (s->cli_paused && !s->req.body_done) {
 		s->cli_paused = false;
 		wk_sess_reading(s, WK_SIDE_CLI, true);
-		http_move_req_body(s);
+		wk_http_req_body(s);
 	}
 	wk_sess_leave(s);
 }
@@ -1335,24 +1064,24 @@ http_up_event(struct wk_sess *s, short what)
 			    (unsigned long long)s->id, r->key);
 			wk_sess_drop_upstream(s, false);
 			r->retried = true;
-			http_forward(s);
+			wk_http_forward(s);
 		} else if (s->tls[WK_SIDE_UP] && nothing) {
 			char why[512];
 
 			wk_tls_error(s->up, why, sizeof(why));
-			http_error(s, 502, "tls", true, "TLS to %s: %s",
+			wk_http_error(s, 502, "tls", true, "TLS to %s: %s",
 			    r->host != NULL ? r->host : r->upstream, why);
 		} else {
-			http_error(s, 502, "upstream-closed", true,
+			wk_http_error(s, 502, "upstream-closed", true,
 			    "%s closed the connection without a response",
 			    r->upstream);
 		}
 	} else if (r->resp == WK_RESP_BODY && (what & BEV_EVENT_EOF) &&
 	    r->resp_body == WK_HTTP_BODY_CLOSE) {
-		http_move_resp_body(s);
+		wk_http_resp_body(s);
 		if (!s->dead) {
 			r->resp_keep_up = false;
-			http_response_done(s);
+			wk_http_resp_done(s);
 		}
 	} else {
 		/* mid-body: the client sees the cut; nothing else is honest */
@@ -1396,13 +1125,13 @@ wk_http_on_timeout(struct wk_sess *s)
 			wk_sess_close(s, "idle timeout");
 			return;
 		}
-		r->start_us = wall_us();
+		r->start_us = wk_http_wall_us();
 		r->method = wk_strdup("-");
 		r->target = wk_strdup("-");
 		r->bytes_in =
 		    evbuffer_get_length(bufferevent_get_input(s->cli));
 		evbuffer_drain(bufferevent_get_input(s->cli), r->bytes_in);
-		http_error(s, 408, "header-timeout", false,
+		wk_http_error(s, 408, "header-timeout", false,
 		    "the request head did not arrive within %u ms",
 		    s->conf->timeout.header_read_ms);
 		return;
@@ -1414,7 +1143,7 @@ wk_http_on_timeout(struct wk_sess *s)
 			return;
 		}
 		if (r->resp == WK_RESP_HEAD)
-			http_error(s, 504, "timeout", false,
+			wk_http_error(s, 504, "timeout", false,
 			    "%s did not answer within %u ms", r->upstream,
 			    s->idle_ms);
 		else
@@ -1449,8 +1178,9 @@ wk_http_start_intercepted(struct wk_sess *s)
 	s->requests = 0;
 	wk_sess_setcb(s, WK_SIDE_CLI, http_cli_write_cb, http_cli_event_cb);
 	wk_sess_setcb(s, WK_SIDE_UP, http_up_write_cb, http_up_event_cb);
-	bufferevent_setwatermark(s->cli, EV_WRITE, BODY_LOW, 0);
-	s->read_limit[WK_SIDE_CLI] = s->conf->limit.header_bytes + READ_MAX;
+	bufferevent_setwatermark(s->cli, EV_WRITE, HTTP_BODY_LOW, 0);
+	s->read_limit[WK_SIDE_CLI] =
+	    s->conf->limit.header_bytes + HTTP_READ_MAX;
 	wk_sess_reading(s, WK_SIDE_UP, false);
 	wk_sess_set_state(s, WK_SESS_ST_HEAD);
 	wk_sess_reading(s, WK_SIDE_CLI, false);
@@ -1468,9 +1198,10 @@ wk_http_start(struct wk_sess *s)
 
 	bufferevent_setcb(
 	    s->cli, NULL, http_cli_write_cb, http_cli_event_cb, s);
-	bufferevent_setwatermark(s->cli, EV_WRITE, BODY_LOW, 0);
-	bufferevent_set_max_single_write(s->cli, READ_MAX);
-	s->read_limit[WK_SIDE_CLI] = s->conf->limit.header_bytes + READ_MAX;
+	bufferevent_setwatermark(s->cli, EV_WRITE, HTTP_BODY_LOW, 0);
+	bufferevent_set_max_single_write(s->cli, HTTP_READ_MAX);
+	s->read_limit[WK_SIDE_CLI] =
+	    s->conf->limit.header_bytes + HTTP_READ_MAX;
 	/* a client that stops reading our output for this long is gone */
 	bufferevent_set_timeouts(s->cli, NULL, &wto);
 	/* we read (wk_sess_reading); the bufferevent only writes, and only

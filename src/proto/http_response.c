@@ -1,0 +1,209 @@
+/* src/proto/http_response.c: responses on their way to the client: the
+ * head parsed and rewritten (interim responses relayed, 101 handed to the
+ * relay, Set-Cookie to the jar), the body streamed with back-pressure,
+ * re-framed for HTTP/1.0 clients. */
+#include "core/wk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "core/alloc.h"
+#include "log/log.h"
+#include "proto/http_int.h"
+#include "proto/http_parse.h"
+#include "sess/session.h"
+#include "cookie/cookies.h"
+#include "proto/http_cookies.h"
+#include "proto/http_rewrite.h"
+#include "sess/relay.h"
+#include "worker/worker.h"
+
+static void
+http_resp_dechunk_cb(void *arg, const char *p, size_t n)
+{
+	struct wk_sess *s = arg;
+
+	evbuffer_add(bufferevent_get_output(s->cli), p, n);
+	s->req.bytes_out += n;
+}
+
+void
+wk_http_resp_done(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	bool keep_up = r->resp_keep_up && r->body_done;
+	bool keep_cli;
+
+	r->resp = WK_RESP_DONE;
+	keep_cli =
+	    r->keep_alive && r->body_done && !s->cli_eof && !s->w->draining;
+	if (s->up != NULL &&
+	    evbuffer_get_length(bufferevent_get_input(s->up)) > 0)
+		keep_up = false; /* bytes past the response: not reusable */
+	wk_sess_drop_upstream(s, keep_up);
+	wk_http_finish(s, keep_cli, "ok");
+}
+
+void
+wk_http_resp_body(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	struct evbuffer *in = bufferevent_get_input(s->up);
+	struct evbuffer *out = bufferevent_get_output(s->cli);
+	bool done = false;
+
+	while (!done && evbuffer_get_length(in) > 0) {
+		size_t avail = evbuffer_get_length(in), n;
+		enum wk_http_err err = WK_HTTP_OK;
+		int res = wk_http_body_measure(
+		    r->resp_body, &r->resp_left, &r->resp_chunk, in, &n, &err);
+
+		if (res == WK_PARSE_ERROR) {
+			wk_log_info("sess %llu: bad chunked response from %s: "
+				    "%s",
+			    (unsigned long long)s->id, r->upstream,
+			    wk_http_err_str(err));
+			wk_sess_close(s, "bad chunked response");
+			return;
+		}
+		if (r->resp_dechunk) {
+			evbuffer_drain(in, n); /* the data went out in the cb */
+		} else {
+			evbuffer_remove_buffer(in, out, n);
+			r->bytes_out += n;
+		}
+		done = res == WK_PARSE_DONE;
+		if (n == avail)
+			break;
+	}
+	if (done) {
+		wk_http_resp_done(s);
+		return;
+	}
+	if (evbuffer_get_length(out) >= HTTP_BODY_HIGH && !s->up_paused) {
+		wk_sess_reading(s, WK_SIDE_UP, false);
+		s->up_paused = true;
+	}
+}
+
+static void
+http_start_upgrade(struct wk_sess *s)
+{
+	/* bytes already read from either side belong to the new protocol */
+	wk_relay_start(s);
+}
+
+void
+wk_http_resp_head(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	struct evbuffer *in = bufferevent_get_input(s->up);
+	struct evbuffer *out = bufferevent_get_output(s->cli);
+	struct wk_http_limits lim = { HTTP_RESP_MAX_LINE, HTTP_RESP_MAX_HEAD,
+		WK_HTTP_MAX_FIELDS };
+	struct wk_str method = { r->method, strlen(r->method) };
+
+	for (;;) {
+		size_t len = WK_MIN(
+		    evbuffer_get_length(in), (size_t)HTTP_RESP_MAX_HEAD + 4);
+		struct wk_http_head h;
+		enum wk_http_err err = WK_HTTP_OK;
+		const char *p;
+		int res;
+
+		if (len == 0)
+			return;
+		p = (const char *)evbuffer_pullup(in, (ev_ssize_t)len);
+		res = wk_http_parse_response(p, len, &lim, method, &h, &err);
+		if (res == WK_PARSE_NEED_MORE)
+			return;
+		if (res == WK_PARSE_ERROR) {
+			wk_http_error(s, 502, "bad-response", true,
+			    "%s sent a malformed response: %s", r->upstream,
+			    wk_http_err_str(err));
+			return;
+		}
+		s->last_active_ms = wk_sess_now_ms(s);
+		if (h.status >= 100 && h.status < 200 && h.status != 101) {
+			/* interim: relayed, except to HTTP/1.0 clients */
+			if (!r->client_http10) {
+				struct wk_resp_rewrite o = { .via =
+								 wk_http_via(s),
+					.keep_alive = true };
+				size_t before = evbuffer_get_length(out);
+
+				wk_http_write_response(out, &h, &o);
+				r->bytes_out +=
+				    evbuffer_get_length(out) - before;
+			}
+			evbuffer_drain(in, h.head_len);
+			continue;
+		}
+		if (h.status == 101) {
+			if (!r->upgrade) {
+				wk_http_error(s, 502, "bad-response", false,
+				    "%s switched protocols unasked",
+				    r->upstream);
+				return;
+			}
+			struct wk_resp_rewrite o = { .via = wk_http_via(s),
+				.upgrade = true };
+			size_t before = evbuffer_get_length(out);
+
+			wk_http_write_response(out, &h, &o);
+			r->bytes_out += evbuffer_get_length(out) - before;
+			r->status = 101;
+			evbuffer_drain(in, h.head_len);
+			http_start_upgrade(s);
+			return;
+		}
+
+		r->status = h.status;
+		r->resp_body = h.body;
+		r->resp_left = h.content_length;
+		r->resp_keep_up = h.version_minor == 1 ?
+		    (h.conn & WK_HTTP_CONN_CLOSE) == 0 :
+		    (h.conn & WK_HTTP_CONN_KEEPALIVE) != 0;
+		if (h.body == WK_HTTP_BODY_CLOSE ||
+		    h.body == WK_HTTP_BODY_TUNNEL)
+			r->resp_keep_up = false;
+		r->resp_dechunk =
+		    r->client_http10 && h.body == WK_HTTP_BODY_CHUNKED;
+		if (h.body == WK_HTTP_BODY_CLOSE || r->resp_dechunk ||
+		    !r->body_done)
+			r->keep_alive = false;
+		memset(&r->resp_chunk, 0, sizeof(r->resp_chunk));
+		if (r->resp_dechunk) {
+			r->resp_chunk.on_data = http_resp_dechunk_cb;
+			r->resp_chunk.arg = s;
+		}
+		struct wk_resp_rewrite o = {
+			.via = wk_http_via(s),
+			.keep_alive =
+			    r->keep_alive && !s->w->draining && !s->cli_eof,
+			.client_http10 = r->client_http10,
+			.dechunk = r->resp_dechunk,
+			.drop_set_cookie =
+			    r->cookies == WK_ZONE_COOKIES_JAR_ONLY,
+		};
+		if (r->path != NULL)
+			wk_http_cookies_response(wk_cookies_jar(), r->cookies,
+			    &h, r->host, r->path, s->intercepted || r->https);
+		size_t before = evbuffer_get_length(out);
+		wk_http_write_response(out, &h, &o);
+		r->bytes_out += evbuffer_get_length(out) - before;
+		evbuffer_drain(in, h.head_len);
+		r->resp = WK_RESP_BODY;
+		if (h.body == WK_HTTP_BODY_NONE ||
+		    (h.body == WK_HTTP_BODY_LENGTH && h.content_length == 0)) {
+			wk_http_resp_done(s);
+			return;
+		}
+		wk_http_resp_body(s);
+		return;
+	}
+}
