@@ -110,6 +110,10 @@ conf_new(void)
 	c->timeout.pac_cache_ms = 30 * 1000;
 	c->limit.pac_heap = 32 * 1024 * 1024;
 	c->limit.cookies = 20000;
+	c->limit.decoded_size = (size_t)4 << 30;
+	c->limit.decoded_ratio = 200;
+	c->limit.spool_memory = 1024 * 1024;
+	c->limit.spool_size = 256 * 1024 * 1024;
 	c->dial.timeout_ms = 60 * 1000;
 	c->dial.holdoff_ms = 30 * 1000;
 	c->dial.on = (1u << WK_CONN_UNREACH) | (1u << WK_CONN_DNS) |
@@ -350,6 +354,8 @@ conf_parse_size(const char *s, uint64_t *out)
 		mul = 1024;
 	else if ((*p == 'm' || *p == 'M') && p[1] == '\0')
 		mul = 1024 * 1024;
+	else if ((*p == 'g' || *p == 'G') && p[1] == '\0')
+		mul = 1024 * 1024 * 1024;
 	else
 		return -1;
 	if (v > UINT64_MAX / mul)
@@ -361,7 +367,9 @@ conf_parse_size(const char *s, uint64_t *out)
 static void
 conf_fmt_size(uint64_t v, char *buf, size_t len)
 {
-	if (v != 0 && v % (1024 * 1024) == 0)
+	if (v != 0 && v % (1024 * 1024 * 1024) == 0)
+		snprintf(buf, len, "%" PRIu64 "g", v / (1024 * 1024 * 1024));
+	else if (v != 0 && v % (1024 * 1024) == 0)
 		snprintf(buf, len, "%" PRIu64 "m", v / (1024 * 1024));
 	else if (v != 0 && v % 1024 == 0)
 		snprintf(buf, len, "%" PRIu64 "k", v / 1024);
@@ -750,11 +758,16 @@ static const struct conf_limit conf_limits[] = {
 	CONF_L("connections", connections, 1, 1024 * 1024),
 	CONF_L("pac-heap", pac_heap, 1024 * 1024, 1024 * 1024 * 1024),
 	CONF_L("cookies", cookies, 100, 10 * 1000 * 1000),
+	CONF_L("decoded-size", decoded_size, 64 * 1024, (uint64_t)1 << 40),
+	CONF_L("decoded-ratio", decoded_ratio, 2, 1000000),
+	CONF_L("spool-memory", spool_memory, 0, 1024 * 1024 * 1024),
+	CONF_L("spool-size", spool_size, 1024, (uint64_t)1 << 40),
 };
 #undef CONF_L
 
 static const char *const conf_limit_names[] = { "request-line", "header-bytes",
-	"header-count", "connections", "pac-heap", "cookies" };
+	"header-count", "connections", "pac-heap", "cookies", "decoded-size",
+	"decoded-ratio", "spool-memory", "spool-size" };
 _Static_assert(
     WK_ARRAY_LEN(conf_limit_names) == WK_ARRAY_LEN(conf_limits), "limit names");
 
@@ -779,8 +792,8 @@ kw_limit(struct wk_conf_ctx *ctx, const struct wk_conf_args *args, char *err,
 	rc = conf_parse_size(s, &v);
 	if (rc == -1) {
 		snprintf(err, errlen,
-		    "invalid number \"%s\" (expected digits with an optional k "
-		    "or m suffix, e.g. 8k)",
+		    "invalid number \"%s\" (expected digits with an optional k, m "
+		    "or g suffix, e.g. 8k)",
 		    s);
 		return wk_conf_bad(ctx, 2);
 	}

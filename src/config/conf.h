@@ -151,6 +151,12 @@ struct wk_config {
 		    connections; /* open client connections (default 10000) */
 		size_t pac_heap; /* PAC script heap (default 32 MiB) */
 		size_t cookies;	 /* cookies in the shared jar (default 20000) */
+		size_t decoded_size; /* decoded bytes of one response (4 GiB) */
+		size_t
+		    decoded_ratio; /* decoded : encoded bytes (default 200) */
+		size_t
+		    spool_memory;  /* a spooled upload held in memory (1 MiB) */
+		size_t spool_size; /* a spooled upload in all (256 MiB): 413 */
 	} limit;
 
 	struct {

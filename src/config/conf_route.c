@@ -218,7 +218,7 @@ kw_zone_route(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 static const char *const route_on_off[] = { "off", "on" };
 
 /* The one-word policies: action, cookies, credentials, intercept,
- * decompress, log. */
+ * tls-verify, decompress, compress-upstream, http10, log. */
 static int
 kw_zone_policy(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
     char *err, size_t errlen)
@@ -256,6 +256,10 @@ kw_zone_policy(struct wk_conf_ctx *ctx, const struct wk_conf_args *args,
 		z->tls_noverify = !z->tls_noverify;
 	} else if (strcmp(what, "decompress") == 0)
 		ZONE_PICK(decomp, decompress, enum wk_zone_decompress);
+	else if (strcmp(what, "compress-upstream") == 0)
+		ZONE_PICK(route_on_off, compress_upstream, bool);
+	else if (strcmp(what, "http10") == 0)
+		ZONE_PICK(route_on_off, http10, bool);
 	else
 		ZONE_PICK(logs, log, enum wk_zone_log);
 #undef ZONE_PICK
@@ -407,6 +411,10 @@ wk_conf_routes_dump(const struct wk_config *c, FILE *out)
 			fputs("\ttls-verify off\n", out);
 		fprintf(out, "\tdecompress %s\n",
 		    wk_zone_decompress_name(z->decompress));
+		if (z->compress_upstream)
+			fputs("\tcompress-upstream on\n", out);
+		if (z->http10)
+			fputs("\thttp10 on\n", out);
 		fprintf(out, "\tlog %s\n}\n", wk_zone_log_name(z->log));
 	}
 }
@@ -475,6 +483,8 @@ static const struct wk_conf_kw zone_kws[] = {
 	ZONE_POLICY("intercept", "intercept on|off"),
 	ZONE_POLICY("tls-verify", "tls-verify on|off"),
 	ZONE_POLICY("decompress", "decompress auto|always|never"),
+	ZONE_POLICY("compress-upstream", "compress-upstream on|off"),
+	ZONE_POLICY("http10", "http10 on|off"),
 	ZONE_POLICY("log", "log meta|none|full"),
 };
 #undef ZONE_POLICY

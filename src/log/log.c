@@ -440,7 +440,7 @@ wk_log_format_access(const struct wk_access_rec *r, enum wk_access_format f,
     char *buf, size_t len)
 {
 	char ts[40], client[256], method[64], target[2048], up[256],
-	    reason[256];
+	    reason[256], coding[160] = "";
 	bool json = f == WK_ACCESS_JSON;
 	int n;
 
@@ -450,23 +450,37 @@ wk_log_format_access(const struct wk_access_rec *r, enum wk_access_format f,
 	target[put_field(target, sizeof(target), r->target, json)] = '\0';
 	up[put_field(up, sizeof(up), r->upstream, json)] = '\0';
 	reason[put_field(reason, sizeof(reason), r->reason, json)] = '\0';
+	if (r->coding != NULL) {
+		/* decoded: the coding and both sizes, after the fixed fields */
+		char enc[64];
+
+		enc[put_field(enc, sizeof(enc), r->coding, json)] = '\0';
+		snprintf(coding, sizeof(coding),
+		    json ? ",\"coding\":\"%s\",\"encoded\":%llu,"
+			   "\"decoded\":%llu" :
+			   " coding=%s encoded=%llu decoded=%llu",
+		    enc, (unsigned long long)r->encoded,
+		    (unsigned long long)r->decoded);
+	}
 
 	if (json)
 		n = snprintf(buf, len,
 		    "{\"time\":\"%s\",\"client\":\"%s\",\"method\":\"%s\","
 		    "\"target\":\"%s\",\"status\":%d,\"bytes_in\":%llu,"
 		    "\"bytes_out\":%llu,\"duration_ms\":%llu,"
-		    "\"upstream\":\"%s\",\"reason\":\"%s\"}",
+		    "\"upstream\":\"%s\",\"reason\":\"%s\"%s}",
 		    ts, client, method, target, r->status,
 		    (unsigned long long)r->bytes_in,
 		    (unsigned long long)r->bytes_out,
-		    (unsigned long long)(r->duration_us / 1000), up, reason);
+		    (unsigned long long)(r->duration_us / 1000), up, reason,
+		    coding);
 	else
 		n = snprintf(buf, len,
-		    "%s %s %s %s %d %llu %llu %llu %s \"%s\"", ts, client,
+		    "%s %s %s %s %d %llu %llu %llu %s \"%s\"%s", ts, client,
 		    method, target, r->status, (unsigned long long)r->bytes_in,
 		    (unsigned long long)r->bytes_out,
-		    (unsigned long long)(r->duration_us / 1000), up, reason);
+		    (unsigned long long)(r->duration_us / 1000), up, reason,
+		    coding);
 	if (n < 0)
 		return 0;
 	return WK_MIN((size_t)n, len - 1);

@@ -20,6 +20,12 @@ struct wk_access_rec {
 	uint64_t bytes_out;   /* to the client */
 	const char *upstream; /* "addr:port" or NULL */
 	const char *reason;   /* why it ended: "ok", "client closed", ... */
+	/* a decoded response: its Content-Encoding ("gzip", "gzip, br"),
+	 * the encoded body bytes read and the decoded bytes made; NULL when
+	 * the body passed as it came */
+	const char *coding;
+	uint64_t encoded;
+	uint64_t decoded;
 };
 
 /* Starts the writer thread with stderr as the error log. */

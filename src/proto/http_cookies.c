@@ -186,16 +186,13 @@ wk_http_cookies_response(struct wk_jar *j, enum wk_zone_cookies policy,
 	return stored;
 }
 
-/* The zone's cookie policy for the request (matched without waiting for
- * DNS: a CIDR term that would need the name's addresses is passed over,
- * and the default zone's policy applies), its path, and the Cookie value
- * to send (NULL: the client's as they are). */
+/* The zone's cookie policy for the request, its path, and the Cookie
+ * value to send (NULL: the client's as they are). */
 char *
-wk_http_cookies_for(struct wk_sess *s, const struct wk_http_head *h)
+wk_http_cookies_for(
+    struct wk_sess *s, const struct wk_http_head *h, const struct wk_zone *z)
 {
 	struct wk_req *r = &s->req;
-	struct wk_zone_dest d = { .host = r->host, .port = r->port };
-	struct wk_zone_hit hit;
 	struct wk_str path =
 	    h->target_form == WK_HTTP_TARGET_ABSOLUTE ? h->path : h->target;
 	size_t pl = 0;
@@ -204,9 +201,7 @@ wk_http_cookies_for(struct wk_sess *s, const struct wk_http_head *h)
 		return NULL;
 	while (pl < path.len && path.p[pl] != '?' && path.p[pl] != '#')
 		pl++;
-	if (wk_zone_match(s->conf->zones, &d, &hit) != WK_ZONE_MATCHED)
-		hit.zone = s->conf->zones->dflt;
-	r->cookies = hit.zone->cookies;
+	r->cookies = z->cookies;
 	free(r->path);
 	r->path = wk_strndup(path.p, pl);
 	if (r->path[0] != '/') {

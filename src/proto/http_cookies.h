@@ -11,13 +11,11 @@
 struct wk_jar;
 struct wk_sess;
 
-/* For the session's current request (r->host, r->port set): its zone's
- * cookie policy and path (kept in the request for the response), and the
- * Cookie value to send (NULL: the client's as they are). The zone is
- * matched without waiting for DNS: a CIDR term that would need the
- * name's addresses is passed over, and the default zone's policy
- * applies. */
-char *wk_http_cookies_for(struct wk_sess *s, const struct wk_http_head *h);
+/* For the session's current request (r->host, r->port set) in zone z:
+ * its cookie policy and path (kept in the request for the response), and
+ * the Cookie value to send (NULL: the client's as they are). */
+char *wk_http_cookies_for(
+    struct wk_sess *s, const struct wk_http_head *h, const struct wk_zone *z);
 
 /* The Cookie value to send for request h to host/path (A-label), or NULL
  * to leave the client's fields as they are. on/session-only: the client's

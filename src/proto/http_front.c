@@ -35,6 +35,8 @@
 #include "sess/session.h"
 #include "cookie/cookies.h"
 #include "proto/http_cookies.h"
+#include "proto/http_decode.h"
+#include "zone/zone.h"
 #include "sess/intercept.h"
 #include "sess/target.h"
 #include "tls/tls.h"
@@ -210,7 +212,8 @@ http_cli_write_cb(struct bufferevent *bev, void *arg)
 	case WK_SESS_ST_FORWARD:
 		if (s->up_paused && s->up != NULL) {
 			s->up_paused = false;
-			wk_sess_reading(s, WK_SIDE_UP, true);
+			if (!s->req.resp_ended)
+				wk_sess_reading(s, WK_SIDE_UP, true);
 			wk_http_resp_body(s);
 		}
 		break;
@@ -437,6 +440,22 @@ http_may_use_http_hop(const struct wk_config *c)
 	return false;
 }
 
+/* The destination's zone as far as the head tells (no DNS: a CIDR term
+ * that would need the name's addresses is passed over): its cookie and
+ * decompress policies shape the head we send. */
+static const struct wk_zone *
+http_head_zone(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	struct wk_zone_dest d = { .host = r->host, .port = r->port };
+	struct wk_zone_hit hit;
+
+	if (r->host == NULL ||
+	    wk_zone_match(s->conf->zones, &d, &hit) != WK_ZONE_MATCHED)
+		return s->conf->zones->dflt;
+	return hit.zone;
+}
+
 /* Builds the head to send upstream into r->out_head: origin-form, or
  * absolute-form for an HTTP upstream (hop != NULL, with its
  * Proxy-Authorization). */
@@ -454,16 +473,21 @@ http_build_head(struct wk_sess *s, const struct wk_http_head *h,
 		.authority = r->authority,
 	};
 
-	char *cookie;
+	char *cookie, *accept;
 
 	if (hop != NULL) {
 		wk_chain_proxy_auth(hop, auth, sizeof(auth));
 		o.extra = auth;
 	}
-	cookie = wk_http_cookies_for(s, h);
+	if (r->head_zone == NULL)
+		r->head_zone = http_head_zone(s);
+	cookie = wk_http_cookies_for(s, h, r->head_zone);
 	o.cookie = cookie;
+	accept = wk_http_decode_request(r, r->head_zone, h);
+	o.accept_encoding = accept;
 	wk_http_write_request(tmp, h, &o);
 	free(cookie);
+	free(accept);
 	free(r->out_head);
 	r->out_head_len = evbuffer_get_length(tmp);
 	r->out_head = wk_malloc(r->out_head_len);
@@ -1077,12 +1101,19 @@ http_up_event(struct wk_sess *s, short what)
 			    r->upstream);
 		}
 	} else if (r->resp == WK_RESP_BODY && (what & BEV_EVENT_EOF) &&
-	    r->resp_body == WK_HTTP_BODY_CLOSE) {
+	    r->resp_body == WK_HTTP_BODY_CLOSE && !r->resp_ended) {
+		/* what is still in the input, then the end */
 		wk_http_resp_body(s);
-		if (!s->dead) {
+		if (!s->dead && r->resp == WK_RESP_BODY) {
 			r->resp_keep_up = false;
-			wk_http_resp_done(s);
+			r->resp_ended = true;
+			wk_sess_reading(s, WK_SIDE_UP, false);
+			wk_http_resp_body(s);
 		}
+	} else if (r->resp == WK_RESP_BODY && r->resp_ended) {
+		/* the body is all read (being decoded): the close is fine */
+		r->resp_keep_up = false;
+		wk_sess_reading(s, WK_SIDE_UP, false);
 	} else {
 		/* mid-body: the client sees the cut; nothing else is honest */
 		wk_sess_close(s,

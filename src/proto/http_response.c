@@ -18,15 +18,23 @@
 #include "sess/session.h"
 #include "cookie/cookies.h"
 #include "proto/http_cookies.h"
+#include "proto/http_decode.h"
+#include "zone/zone.h"
 #include "proto/http_rewrite.h"
 #include "sess/relay.h"
 #include "worker/worker.h"
 
+/* The data of a chunked response: to the decoder, or straight to an
+ * HTTP/1.0 client (which reads to the close). */
 static void
 http_resp_dechunk_cb(void *arg, const char *p, size_t n)
 {
 	struct wk_sess *s = arg;
 
+	if (s->req.decode != NULL) {
+		wk_http_decode_add(s->req.decode, p, n);
+		return;
+	}
 	evbuffer_add(bufferevent_get_output(s->cli), p, n);
 	s->req.bytes_out += n;
 }
@@ -48,15 +56,66 @@ wk_http_resp_done(struct wk_sess *s)
 	wk_http_finish(s, keep_cli, "ok");
 }
 
+/* Stops reading the origin while the client's output is full; the
+ * client's write callback resumes it. */
+static void
+http_resp_pause(struct wk_sess *s)
+{
+	if (s->up_paused)
+		return;
+	if (!s->req.resp_ended)
+		wk_sess_reading(s, WK_SIDE_UP, false);
+	s->up_paused = true;
+}
+
+/* Decodes what the body brought so far into the client's output. */
+static void
+http_resp_decode(struct wk_sess *s)
+{
+	struct wk_req *r = &s->req;
+	uint64_t written = 0;
+	enum wk_http_decode_res res =
+	    wk_http_decode_run(r->decode, bufferevent_get_output(s->cli),
+		HTTP_BODY_HIGH, r->resp_ended, &written);
+
+	r->bytes_out += written;
+	switch (res) {
+	case WK_HTTP_DECODE_DONE:
+		wk_http_resp_done(s);
+		break;
+	case WK_HTTP_DECODE_FAIL: {
+		bool bomb = wk_http_decode_limited(r->decode);
+
+		/* the client sees the cut: no last chunk, then the close */
+		wk_log_notice("sess %llu: %s %s: %s body from %s %s: %s; "
+			      "response cut off",
+		    (unsigned long long)s->id, r->method, r->target,
+		    wk_http_decode_name(r->decode), r->upstream,
+		    bomb ? "over a decompression limit" : "is corrupt",
+		    wk_http_decode_error(r->decode));
+		wk_sess_close(
+		    s, bomb ? "decompression limit" : "corrupt encoded body");
+		break;
+	}
+	case WK_HTTP_DECODE_FULL:
+		http_resp_pause(s);
+		break;
+	case WK_HTTP_DECODE_MORE:
+		break;
+	}
+}
+
 void
 wk_http_resp_body(struct wk_sess *s)
 {
 	struct wk_req *r = &s->req;
 	struct evbuffer *in = bufferevent_get_input(s->up);
 	struct evbuffer *out = bufferevent_get_output(s->cli);
-	bool done = false;
 
-	while (!done && evbuffer_get_length(in) > 0) {
+	/* a decoding takes more only once it has caught up */
+	while (!r->resp_ended && evbuffer_get_length(in) > 0 &&
+	    (r->decode == NULL ||
+		wk_http_decode_queued(r->decode) < HTTP_BODY_HIGH)) {
 		size_t avail = evbuffer_get_length(in), n;
 		enum wk_http_err err = WK_HTTP_OK;
 		int res = wk_http_body_measure(
@@ -71,23 +130,27 @@ wk_http_resp_body(struct wk_sess *s)
 			return;
 		}
 		if (r->resp_dechunk) {
-			evbuffer_drain(in, n); /* the data went out in the cb */
+			evbuffer_drain(in, n); /* the data went to the cb */
+		} else if (r->decode != NULL) {
+			wk_http_decode_add_buffer(r->decode, in, n);
 		} else {
 			evbuffer_remove_buffer(in, out, n);
 			r->bytes_out += n;
 		}
-		done = res == WK_PARSE_DONE;
+		r->resp_ended = res == WK_PARSE_DONE;
 		if (n == avail)
 			break;
 	}
-	if (done) {
+	if (r->decode != NULL) {
+		http_resp_decode(s);
+		return;
+	}
+	if (r->resp_ended) {
 		wk_http_resp_done(s);
 		return;
 	}
-	if (evbuffer_get_length(out) >= HTTP_BODY_HIGH && !s->up_paused) {
-		wk_sess_reading(s, WK_SIDE_UP, false);
-		s->up_paused = true;
-	}
+	if (evbuffer_get_length(out) >= HTTP_BODY_HIGH)
+		http_resp_pause(s);
 }
 
 static void
@@ -171,10 +234,21 @@ wk_http_resp_head(struct wk_sess *s)
 		if (h.body == WK_HTTP_BODY_CLOSE ||
 		    h.body == WK_HTTP_BODY_TUNNEL)
 			r->resp_keep_up = false;
-		r->resp_dechunk =
-		    r->client_http10 && h.body == WK_HTTP_BODY_CHUNKED;
-		if (h.body == WK_HTTP_BODY_CLOSE || r->resp_dechunk ||
-		    !r->body_done)
+		struct wk_decode_plan plan;
+		const struct wk_zone *z =
+		    r->zone != NULL ? r->zone : r->head_zone;
+		bool decode = wk_http_decode_wanted(r, z, &h, &plan);
+		/* does the client see where the body ends? */
+		bool framed = decode ? !r->client_http10 :
+				       h.body != WK_HTTP_BODY_CLOSE &&
+			!(r->client_http10 && h.body == WK_HTTP_BODY_CHUNKED);
+
+		if (decode)
+			r->decode = wk_http_decode_new(
+			    &plan, s->conf, !r->client_http10);
+		r->resp_dechunk = h.body == WK_HTTP_BODY_CHUNKED &&
+		    (r->client_http10 || decode);
+		if (!framed || !r->body_done)
 			r->keep_alive = false;
 		memset(&r->resp_chunk, 0, sizeof(r->resp_chunk));
 		if (r->resp_dechunk) {
@@ -189,6 +263,7 @@ wk_http_resp_head(struct wk_sess *s)
 			.dechunk = r->resp_dechunk,
 			.drop_set_cookie =
 			    r->cookies == WK_ZONE_COOKIES_JAR_ONLY,
+			.decoded = decode,
 		};
 		if (r->path != NULL)
 			wk_http_cookies_response(wk_cookies_jar(), r->cookies,

@@ -118,18 +118,27 @@ add_lit(struct evbuffer *out, const char *s)
 	evbuffer_add(out, s, strlen(s));
 }
 
-/* Copies every end-to-end field but Host (we write ours) and, when drop is
- * set, the fields of that name (replaced by the caller). */
+static bool
+in_list(struct wk_str name, const char *const *names)
+{
+	for (; names != NULL && *names != NULL; names++)
+		if (str_ieq(name, *names))
+			return true;
+	return false;
+}
+
+/* Copies every end-to-end field but Host (we write ours) and the fields
+ * named in drop (NULL-terminated; replaced by the caller). */
 static void
 add_fields(struct evbuffer *out, const struct wk_http_head *h, bool request,
-    bool keep_upgrade, bool drop_te, const char *drop)
+    bool keep_upgrade, bool drop_te, const char *const *drop)
 {
 	for (size_t i = 0; i < h->n_fields; i++) {
 		const struct wk_http_field *f = &h->fields[i];
 
 		if (request && str_ieq(f->name, "host"))
 			continue;
-		if (drop != NULL && str_ieq(f->name, drop))
+		if (in_list(f->name, drop))
 			continue;
 		if (drop_te && str_ieq(f->name, "transfer-encoding"))
 			continue;
@@ -189,11 +198,23 @@ wk_http_write_request(struct evbuffer *out, const struct wk_http_head *h,
 	else
 		add_str(out, h->host_field);
 	evbuffer_add(out, "\r\n", 2);
-	add_fields(out, h, true, o->upgrade, false,
-	    o->cookie != NULL ? "cookie" : NULL);
+	const char *drop[3];
+	size_t nd = 0;
+
+	if (o->cookie != NULL)
+		drop[nd++] = "cookie";
+	if (o->accept_encoding != NULL)
+		drop[nd++] = "accept-encoding";
+	drop[nd] = NULL;
+	add_fields(out, h, true, o->upgrade, false, drop);
 	if (o->cookie != NULL && o->cookie[0] != '\0') {
 		add_lit(out, "Cookie: ");
 		add_lit(out, o->cookie);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	if (o->accept_encoding != NULL && o->accept_encoding[0] != '\0') {
+		add_lit(out, "Accept-Encoding: ");
+		add_lit(out, o->accept_encoding);
 		evbuffer_add(out, "\r\n", 2);
 	}
 	if (o->upgrade)
@@ -202,6 +223,28 @@ wk_http_write_request(struct evbuffer *out, const struct wk_http_head *h,
 		add_lit(out, o->extra);
 	add_via(out, h, o->via);
 	evbuffer_add(out, "\r\n", 2);
+}
+
+/* A decoded body's fields: the ETag made weak (the bytes differ, the
+ * representation does not: RFC 9110 8.8.3), chunked framing for an
+ * HTTP/1.1 client (an HTTP/1.0 one reads to the close). */
+static void
+add_decoded_fields(
+    struct evbuffer *out, const struct wk_http_head *h, bool client_http10)
+{
+	for (size_t i = 0; i < h->n_fields; i++) {
+		const struct wk_http_field *f = &h->fields[i];
+
+		if (!str_ieq(f->name, "etag"))
+			continue;
+		add_lit(out, "ETag: ");
+		if (f->value.len < 2 || memcmp(f->value.p, "W/", 2) != 0)
+			add_lit(out, "W/");
+		add_str(out, f->value);
+		evbuffer_add(out, "\r\n", 2);
+	}
+	if (!client_http10)
+		add_lit(out, "Transfer-Encoding: chunked\r\n");
 }
 
 void
@@ -216,8 +259,22 @@ wk_http_write_response(struct evbuffer *out, const struct wk_http_head *h,
 	evbuffer_add(out, line, (size_t)n);
 	add_str(out, h->reason);
 	evbuffer_add(out, "\r\n", 2);
-	add_fields(out, h, false, o->upgrade, o->dechunk,
-	    o->drop_set_cookie ? "set-cookie" : NULL);
+	const char *drop[6];
+	size_t nd = 0;
+
+	if (o->drop_set_cookie)
+		drop[nd++] = "set-cookie";
+	if (o->decoded) {
+		/* they describe the encoded body */
+		drop[nd++] = "content-encoding";
+		drop[nd++] = "content-length";
+		drop[nd++] = "content-md5";
+		drop[nd++] = "etag";
+	}
+	drop[nd] = NULL;
+	add_fields(out, h, false, o->upgrade, o->dechunk || o->decoded, drop);
+	if (o->decoded)
+		add_decoded_fields(out, h, o->client_http10);
 	if (o->upgrade)
 		add_lit(out, "Connection: upgrade\r\n");
 	else if (!o->keep_alive)

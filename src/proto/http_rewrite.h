@@ -21,6 +21,8 @@ struct wk_req_rewrite {
 	/* the Cookie value to send instead of the client's fields ("": none);
 	 * NULL: the client's as they are */
 	const char *cookie;
+	/* the same for Accept-Encoding (the zone's decompress policy) */
+	const char *accept_encoding;
 };
 
 struct wk_resp_rewrite {
@@ -30,6 +32,9 @@ struct wk_resp_rewrite {
 	bool upgrade;	      /* a 101: keep Upgrade, Connection: upgrade */
 	bool dechunk;	      /* body sent without chunked framing */
 	bool drop_set_cookie; /* the jar alone keeps them (jar-only) */
+	/* the body is decoded: no Content-Encoding, Content-Length or
+	 * Content-MD5, a weak ETag, chunked to HTTP/1.1 clients */
+	bool decoded;
 };
 
 /* The authority of an absolute-form target, byte-exact ("h:8080"). */

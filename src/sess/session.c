@@ -20,6 +20,7 @@
 #include "core/bug.h"
 #include "worker/worker.h"
 #include "log/log.h"
+#include "proto/http_decode.h"
 #include "proto/http_front.h"
 #include "proto/socks_front.h"
 #include "sess/relay.h"
@@ -402,6 +403,8 @@ req_clear(struct wk_req *r)
 	free(r->raw_head);
 	free(r->authority);
 	free(r->path);
+	free(r->client_ae);
+	wk_http_decode_free(r->decode);
 	wk_route_dyn_free(r->dyn);
 	memset(r, 0, sizeof(*r));
 }
@@ -480,6 +483,12 @@ wk_sess_end_request(struct wk_sess *s, const char *reason)
 			rec.bytes_out = r->bytes_out;
 			rec.upstream = r->upstream[0] ? r->upstream : NULL;
 			rec.reason = reason ? reason : r->reason;
+			rec.coding = NULL;
+			if (r->decode != NULL) {
+				rec.coding = wk_http_decode_name(r->decode);
+				rec.encoded = wk_http_decode_encoded(r->decode);
+				rec.decoded = wk_http_decode_decoded(r->decode);
+			}
 			wk_log_access(&rec);
 		}
 		struct wk_stats *st = &s->w->ctx->stats;

@@ -28,6 +28,7 @@ struct wk_upstream;
 struct wk_zone;
 struct wk_relay;
 struct wk_worker;
+struct wk_http_decode;
 
 #define WK_SESS_MAGIC 0x5e55104bu
 
@@ -71,6 +72,9 @@ struct wk_req {
 	size_t raw_head_len;
 	char *authority;	    /* IDNA A-label authority when it differs */
 	const struct wk_zone *zone; /* the destination's zone, or NULL */
+	/* the zone as matched for the head (no DNS): cookies, encodings */
+	const struct wk_zone *head_zone;
+	char *client_ae; /* the client's Accept-Encoding, NULL: none sent */
 	const struct wk_route *route;  /* the hops to try (conf or dyn) */
 	struct wk_route_dyn *dyn;      /* a route from the PAC script */
 	const struct wk_upstream *hop; /* the hop that carries the request */
@@ -96,6 +100,8 @@ struct wk_req {
 	struct wk_chunk_scan resp_chunk;
 	bool resp_dechunk; /* HTTP/1.0 client: strip chunked framing */
 	bool resp_keep_up; /* the upstream connection can be pooled after */
+	bool resp_ended;   /* every byte of the response body was read */
+	struct wk_http_decode *decode; /* decoding the body, or NULL */
 
 	int status;
 	uint64_t start_us;

@@ -84,6 +84,10 @@ struct wk_zone {
 	bool intercept;
 	bool tls_noverify; /* `tls-verify off`: testing only, warned */
 	enum wk_zone_decompress decompress;
+	bool compress_upstream; /* ask origins for gzip/br/zstd for clients
+				   that accept none, and decode for them */
+	bool http10; /* the zone's origins speak HTTP/1.0 only: request
+			bodies go with a Content-Length */
 	enum wk_zone_log log;
 };
 

@@ -344,10 +344,10 @@ test_sizes(void **state)
 	    "\"1048577\" out of range (1 to 1m)\n");
 	check_error("limit header-count 8kb\n",
 	    "wicket.conf:1:20: error: invalid number \"8kb\" (expected digits "
-	    "with an optional k or m suffix, e.g. 8k)\n");
+	    "with an optional k, m or g suffix, e.g. 8k)\n");
 	check_error("limit header-count k\n",
 	    "wicket.conf:1:20: error: invalid number \"k\" (expected digits "
-	    "with an optional k or m suffix, e.g. 8k)\n");
+	    "with an optional k, m or g suffix, e.g. 8k)\n");
 }
 
 /* ------------------------------------------------------------------ */
