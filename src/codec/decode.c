@@ -549,9 +549,11 @@ decode_zstd_run(struct wk_decoder *d, struct decode_stage *s, const uint8_t *in,
 			return decode_fail(
 			    d, "zstd: %s", ZSTD_getErrorName(ret));
 		}
-		s->frame_end = ret == 0;
+		/* past a frame's end, a call without input asks for the next
+		 * frame's header: only a call that moved tells the state */
 		if (ib.pos == pin && ob.pos == pout)
 			break;
+		s->frame_end = ret == 0;
 		if (ib.pos == ib.size && (ob.pos == ob.size || ret == 0))
 			break;
 	}
@@ -819,8 +821,19 @@ enum wk_decode_res
 wk_decoder_step(struct wk_decoder *d, const uint8_t *in, size_t in_len,
     size_t *in_used, uint8_t *out, size_t out_cap, size_t *out_len, bool eof)
 {
+	static const uint8_t none;
+	uint8_t spare;
+
 	*in_used = 0;
 	*out_len = 0;
+	if (in == NULL || in_len == 0) { /* no NULL + 0 below */
+		in = &none;
+		in_len = 0;
+	}
+	if (out == NULL || out_cap == 0) {
+		out = &spare;
+		out_cap = 0;
+	}
 	while (d->res == WK_DECODE_OK) {
 		bool moved = false;
 		int r = decode_pass(

@@ -45,8 +45,8 @@ bool wk_coding_accepted(const char *v, size_t len, enum wk_coding c);
 
 /* Limits of one decode. */
 struct wk_decode_limits {
-	uint64_t max_out;   /* decoded bytes in all; 0: no bound */
-	unsigned max_ratio; /* decoded / encoded bytes; 0: no bound */
+	uint64_t max_out;     /* decoded bytes in all; 0: no bound */
+	unsigned max_ratio;   /* decoded / encoded bytes; 0: no bound */
 	uint64_t ratio_after; /* the ratio is checked once this much is out */
 };
 
