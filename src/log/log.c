@@ -402,9 +402,10 @@ wk_log_errno(enum wk_log_level l, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Copies s into out, escaping what would break the line's format. */
+/* Copies s into out, escaping what would break the line's format (in
+ * text, a quoted field keeps its spaces). */
 static size_t
-put_field(char *out, size_t room, const char *s, bool json)
+put_field(char *out, size_t room, const char *s, bool json, bool quoted)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -424,7 +425,8 @@ put_field(char *out, size_t room, const char *s, bool json)
 			} else {
 				out[o++] = (char)c;
 			}
-		} else if (c <= 0x20 || c == '"' || c == 0x7f) {
+		} else if ((c == ' ' && !quoted) || c < 0x20 || c == '"' ||
+		    c == 0x7f) {
 			out[o++] = '%';
 			out[o++] = hex[c >> 4];
 			out[o++] = hex[c & 15];
@@ -445,16 +447,19 @@ wk_log_format_access(const struct wk_access_rec *r, enum wk_access_format f,
 	int n;
 
 	fmt_time(ts, sizeof(ts), r->start_us);
-	client[put_field(client, sizeof(client), r->client, json)] = '\0';
-	method[put_field(method, sizeof(method), r->method, json)] = '\0';
-	target[put_field(target, sizeof(target), r->target, json)] = '\0';
-	up[put_field(up, sizeof(up), r->upstream, json)] = '\0';
-	reason[put_field(reason, sizeof(reason), r->reason, json)] = '\0';
+	client[put_field(client, sizeof(client), r->client, json, false)] =
+	    '\0';
+	method[put_field(method, sizeof(method), r->method, json, false)] =
+	    '\0';
+	target[put_field(target, sizeof(target), r->target, json, false)] =
+	    '\0';
+	up[put_field(up, sizeof(up), r->upstream, json, false)] = '\0';
+	reason[put_field(reason, sizeof(reason), r->reason, json, true)] = '\0';
 	if (r->coding != NULL) {
 		/* decoded: the coding and both sizes, after the fixed fields */
 		char enc[64];
 
-		enc[put_field(enc, sizeof(enc), r->coding, json)] = '\0';
+		enc[put_field(enc, sizeof(enc), r->coding, json, false)] = '\0';
 		snprintf(coding, sizeof(coding),
 		    json ? ",\"coding\":\"%s\",\"encoded\":%llu,"
 			   "\"decoded\":%llu" :

@@ -100,9 +100,8 @@ http_tls_drained(struct wk_sess *s)
 		http_closing_flushed(s);
 }
 
-/* Finishes the current request and closes once the output is written. */
-static void
-http_close_after_flush(struct wk_sess *s, const char *reason)
+void
+wk_http_close_after_flush(struct wk_sess *s, const char *reason)
 {
 	wk_sess_end_request(s, reason);
 	wk_sess_drop_upstream(s, false);
@@ -141,7 +140,7 @@ void
 wk_http_finish(struct wk_sess *s, bool keep, const char *reason)
 {
 	if (!keep) {
-		http_close_after_flush(s, reason);
+		wk_http_close_after_flush(s, reason);
 		return;
 	}
 	wk_sess_end_request(s, reason);

@@ -30,6 +30,8 @@ void wk_http_error(struct wk_sess *s, int status, const char *code, bool keep,
 /* The request is over: on to the next one on this connection, or close
  * once the output is written. */
 void wk_http_finish(struct wk_sess *s, bool keep, const char *reason);
+/* Finishes the current request and closes once the output is written. */
+void wk_http_close_after_flush(struct wk_sess *s, const char *reason);
 /* Sends the request on along its route (again, after a dial or retry). */
 void wk_http_forward(struct wk_sess *s);
 

@@ -86,14 +86,15 @@ http_resp_decode(struct wk_sess *s)
 	case WK_HTTP_DECODE_FAIL: {
 		bool bomb = wk_http_decode_limited(r->decode);
 
-		/* the client sees the cut: no last chunk, then the close */
+		/* what was decoded goes out, then the close: without the
+		 * last chunk (or short of a length) the client sees the cut */
 		wk_log_notice("sess %llu: %s %s: %s body from %s %s: %s; "
 			      "response cut off",
 		    (unsigned long long)s->id, r->method, r->target,
 		    wk_http_decode_name(r->decode), r->upstream,
 		    bomb ? "over a decompression limit" : "is corrupt",
 		    wk_http_decode_error(r->decode));
-		wk_sess_close(
+		wk_http_close_after_flush(
 		    s, bomb ? "decompression limit" : "corrupt encoded body");
 		break;
 	}

@@ -598,34 +598,34 @@ sess_flush_one(struct bufferevent *bev, bool tls)
 	bufferevent_trigger(bev, EV_WRITE, 0);
 }
 
+/* Output waiting that nobody will write: not handed to libevent. */
+static bool
+sess_unflushed(struct bufferevent *bev)
+{
+	return bev != NULL &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) > 0 &&
+	    !(bufferevent_get_enabled(bev) & EV_WRITE);
+}
+
 void
 wk_sess_flush(struct wk_sess *s)
 {
-	/* a write callback may queue more (a resumed source): a few rounds */
-	for (int round = 0; round < 4 && !s->dead; round++) {
-		size_t c0 = s->cli ?
-		    evbuffer_get_length(bufferevent_get_output(s->cli)) :
-		    0;
-		size_t u0 = s->up ?
-		    evbuffer_get_length(bufferevent_get_output(s->up)) :
-		    0;
-
-		if (c0 == 0 && u0 == 0)
+	/* a write callback may queue more (a resumed source): a few rounds,
+	 * then what is left is libevent's */
+	for (int round = 0; !s->dead; round++) {
+		if (!sess_unflushed(s->cli) && !sess_unflushed(s->up))
 			return;
+		if (round == 4) {
+			if (sess_unflushed(s->cli))
+				bufferevent_enable(s->cli, EV_WRITE);
+			if (sess_unflushed(s->up))
+				bufferevent_enable(s->up, EV_WRITE);
+			return;
+		}
 		if (s->cli != NULL)
 			sess_flush_one(s->cli, s->tls[WK_SIDE_CLI]);
 		if (!s->dead && s->up != NULL)
 			sess_flush_one(s->up, s->tls[WK_SIDE_UP]);
-		if (s->dead)
-			return;
-		size_t c1 = s->cli ?
-		    evbuffer_get_length(bufferevent_get_output(s->cli)) :
-		    0;
-		size_t u1 = s->up ?
-		    evbuffer_get_length(bufferevent_get_output(s->up)) :
-		    0;
-		if (c1 == c0 && u1 == u0)
-			return;
 	}
 }
 

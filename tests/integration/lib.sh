@@ -4,6 +4,7 @@
 #           wk_fail DESC [DIAG]  wk_pass DESC  wk_skip DESC WHY  wk_diag TEXT...
 #           wk_done (prints the plan; call last)
 # Servers:  wk_origin_start [http|raw]  -> WK_ORIGIN_PORT / WK_RAW_PORT
+#           wk_origin_named NAME [ARGS] -> port on stdout, $WK_T/NAME.log
 #           wk_fake_socks_start NAME [ARGS] -> $WK_T/NAME.port, NAME.log
 #           wk_closed_port_start -> WK_CLOSED_PORT (refuses connections)
 #           wk_proxy_start [CONFIG-LINE...] -> WK_PROXY_PORT WK_PID WK_DIR
@@ -263,6 +264,21 @@ wk_origin_start() {
 		WK_ORIGIN_LOG=$log
 		WK_ORIGIN=127.0.0.1:$WK_ORIGIN_PORT
 	fi
+}
+
+# wk_origin_named NAME [ARGS...]: one more servers/origin.py (--mode http
+# and ARGS, e.g. --files DIR or --http10); its port in $WK_T/NAME.port,
+# echoed, its log $WK_T/NAME.log.
+wk_origin_named() {
+	local name=$1
+	shift
+	setsid "$WK_PY" "$WK_SERVERS/origin.py" --mode http \
+	    --port-file "$WK_T/$name.port" --log "$WK_T/$name.log" "$@" \
+	    </dev/null >"$WK_T/$name.out" 2>&1 &
+	WK_PIDS="$WK_PIDS $!"
+	wk_retry 15 test -s "$WK_T/$name.port" || { echo "Bail out! $name"; exit 99; }
+	: >>"$WK_T/$name.log"
+	cat "$WK_T/$name.port"
 }
 
 # wk_fake_socks_start NAME [ARGS...]: servers/fakesocks.py (SOCKS4/4a/5,
