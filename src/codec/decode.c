@@ -55,6 +55,7 @@ struct decode_stage {
 	uint8_t *buf;
 	size_t start;
 	size_t len;
+	uint64_t out_total; /* max_out bounds inner streams too */
 };
 
 struct wk_decoder {
@@ -509,7 +510,10 @@ decode_br_run(struct wk_decoder *d, struct decode_stage *s, const uint8_t *in,
 		s->ended = true;
 		return 0;
 	case BROTLI_DECODER_RESULT_NEEDS_MORE_INPUT:
-		if (eof && *used == in_len)
+		/* it may say so with decoded bytes still to give when there
+		 * was no room: truncated only once they are all out */
+		if (eof && *used == in_len && *made < cap &&
+		    !BrotliDecoderHasMoreOutput(s->br))
 			return decode_fail(d, "br: truncated");
 		return 0;
 	case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
@@ -760,6 +764,7 @@ decode_pass(struct wk_decoder *d, const uint8_t *in, size_t in_len,
 		size_t srclen, cap, used, made;
 		uint8_t *dst;
 		bool seof, probing = false;
+		int r;
 
 		if (s->ended)
 			continue;
@@ -792,9 +797,9 @@ decode_pass(struct wk_decoder *d, const uint8_t *in, size_t in_len,
 				probing = true;
 			}
 		}
-		if (decode_stage_run(
-			d, s, src, srclen, &used, dst, cap, &made, seof) == -1)
-			return -1;
+		r = decode_stage_run(
+		    d, s, src, srclen, &used, dst, cap, &made, seof);
+		/* what came before an error counts (and is delivered) too */
 		if (used > 0 || made > 0 || s->ended)
 			*moved = true;
 		if (p == NULL) {
@@ -805,13 +810,27 @@ decode_pass(struct wk_decoder *d, const uint8_t *in, size_t in_len,
 		}
 		if (s->buf != NULL) {
 			s->len += made;
-		} else if (probing && made > 0) {
+			s->out_total += made;
+		} else if (!probing) {
+			*out_len += made;
+			d->out_total += made;
+		}
+		if (r == -1)
+			return -1;
+		/* a gzip name or br metadata is decoded without output:
+		 * max_out bounds the inner streams' size too */
+		if (s->buf != NULL && d->lim.max_out != 0 &&
+		    s->out_total > d->lim.max_out) {
+			decode_fail(d,
+			    "decoded size over %llu bytes (inner %s stream)",
+			    (unsigned long long)d->lim.max_out,
+			    wk_coding_name(d->st[i + 1].coding));
+			return 1;
+		}
+		if (probing && made > 0) {
 			decode_fail(d, "decoded size over %llu bytes",
 			    (unsigned long long)d->lim.max_out);
 			return 1;
-		} else {
-			*out_len += made;
-			d->out_total += made;
 		}
 	}
 	return 0;

@@ -79,7 +79,10 @@ void wk_decoder_free(struct wk_decoder *d);
  * do not start another are left unread and the result is END (a lone 0x1f
  * before them is counted in *in_used). Memory is bounded whatever the body
  * size: the libraries' state (zlib 32 KiB window, br up to 16 MiB, zstd up
- * to 8 MiB) and 64 KiB per stage but the innermost. */
+ * to 8 MiB) and 64 KiB per stage but the innermost. After ERROR or LIMIT,
+ * *in_used and *out_len still count what was read and written before it;
+ * max_out also bounds each inner stream (a stacked stream that decodes to
+ * a huge gzip header is LIMIT, not endless work). */
 enum wk_decode_res wk_decoder_step(struct wk_decoder *d, const uint8_t *in,
     size_t in_len, size_t *in_used, uint8_t *out, size_t out_cap,
     size_t *out_len, bool eof);

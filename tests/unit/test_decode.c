@@ -321,6 +321,30 @@ decodes_to_error(const enum wk_coding *c, size_t n, const uint8_t *in,
 	return ok;
 }
 
+/* A stream cut short: ERROR in every mode, after the same output, all of
+ * it a prefix of want (the decoded bytes do not depend on the steps). */
+static void
+cut_consistent(enum wk_coding c, const uint8_t *in, size_t len,
+    const uint8_t *want, size_t want_len, const char *label)
+{
+	size_t first = 0;
+
+	for (size_t m = 0; m < WK_ARRAY_LEN(modes); m++) {
+		struct run r;
+
+		run_decode(&c, 1, NULL, in, len, modes[m].in_step,
+		    modes[m].out_step, &r);
+		if (m == 0)
+			first = r.out_len;
+		if (r.res != WK_DECODE_ERROR || r.out_len != first ||
+		    r.out_len > want_len ||
+		    (r.out_len > 0 && memcmp(r.out, want, r.out_len) != 0))
+			fail_msg("%s (%s): res %d, %zu bytes (first mode: %zu)",
+			    label, modes[m].name, r.res, r.out_len, first);
+		run_free(&r);
+	}
+}
+
 /* --- the synthetic manifest ---------------------------------------------- */
 
 /* output_len of the idx-th object: testjson skips numbers, so it is read
@@ -634,6 +658,10 @@ test_zlib_made(void **state)
 	cl = 2 * gl;
 	assert_true(decodes_to(&gz, 1, cat, cl, x2, 2 * n, "gzip x2"));
 	assert_true(decodes_to(&gz, 1, cat, cl + 1, x2, 2 * n, "gzip x2+1f"));
+	for (size_t k = 1; k < 8; k++) {
+		cut_consistent(gz, g, gl * k / 8, x, n, "gzip cut k/8");
+		cut_consistent(df, z, zl * k / 8, x, n, "zlib cut k/8");
+	}
 	/* a truncated second member is an error */
 	assert_true(decodes_to_error(&gz, 1, cat, cl - 3, "gzip x2 cut"));
 	/* x-gzip's deflate-in-gzip is not deflate's: a gzip body given
@@ -719,6 +747,10 @@ test_br(void **state)
 		printf("# br: midsummer.txt.br ok\n");
 	}
 	assert_true(decodes_to_error(&br, 1, mid, mid_len - 1, "br mid cut"));
+	if (want != NULL)
+		for (size_t k = 1; k < 8; k++)
+			cut_consistent(br, mid, mid_len * k / 8, want, want_len,
+			    "br mid cut k/8");
 	assert_true(decodes_to_error(&br, 1, mid, mid_len / 2, "br mid half"));
 	free(mid);
 	free(want);
@@ -757,6 +789,8 @@ test_zstd(void **state)
 	assert_true(decodes_to_error(&zs, 1, f, fl / 2, "zstd cut half"));
 	assert_true(decodes_to_error(&zs, 1, f, 3, "zstd cut 3"));
 	assert_true(decodes_to_error(&zs, 1, cat, cl - 2, "zstd x2 cut"));
+	for (size_t k = 1; k < 8; k++)
+		cut_consistent(zs, f, fl * k / 8, x, n, "zstd cut k/8");
 	/* corrupt: a flipped byte in the blocks (the checksum catches what
 	 * the block decoder does not), and garbage after the frame */
 	f[fl / 2] ^= 0x20;
@@ -953,6 +987,56 @@ test_limit_max_out(void **state)
 		run_free(&r);
 	}
 	free(x);
+	free(g);
+	free(z);
+}
+
+/* max_out bounds the inner streams too: a gzip member with a 200 KB name
+ * inside zstd decodes to nothing, but is 200 KB of work. */
+static void
+test_limit_inner(void **state)
+{
+	static const enum wk_coding two[] = { WK_CODING_GZIP, WK_CODING_ZSTD };
+	struct wk_decode_limits lim = { 100000, 0, 0 }, big = { 300000, 0, 0 };
+	size_t name_len = 200000, gl, zl;
+	char *name = malloc(name_len + 1);
+	uint8_t *g = malloc(name_len + 1024), *z;
+	gz_header h;
+	z_stream s;
+	struct run r;
+
+	(void)state;
+	assert_non_null(name);
+	assert_non_null(g);
+	memset(name, 'n', name_len);
+	name[name_len] = '\0';
+	memset(&h, 0, sizeof(h));
+	h.name = (Bytef *)name;
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(deflateInit2(&s, 6, Z_DEFLATED, 16 + MAX_WBITS, 8,
+			     Z_DEFAULT_STRATEGY),
+	    Z_OK);
+	assert_int_equal(deflateSetHeader(&s, &h), Z_OK);
+	s.next_in = (Bytef *)(uintptr_t) "hi";
+	s.avail_in = 2;
+	s.next_out = g;
+	s.avail_out = (uInt)(name_len + 1024);
+	assert_int_equal(deflate(&s, Z_FINISH), Z_STREAM_END);
+	gl = s.total_out;
+	deflateEnd(&s);
+	z = zstd_make(g, gl, 0, &zl);
+	run_decode(two, 2, &lim, z, zl, SIZE_MAX, 4096, &r);
+	assert_int_equal(r.res, WK_DECODE_LIMIT);
+	assert_int_equal(r.out_len, 0);
+	assert_string_equal(
+	    r.err, "decoded size over 100000 bytes (inner gzip stream)");
+	run_free(&r);
+	run_decode(two, 2, &big, z, zl, 1, 4096, &r);
+	assert_int_equal(r.res, WK_DECODE_END);
+	assert_int_equal(r.out_len, 2);
+	assert_memory_equal(r.out, "hi", 2);
+	run_free(&r);
+	free(name);
 	free(g);
 	free(z);
 }
@@ -1258,6 +1342,7 @@ main(void)
 		cmocka_unit_test(test_new_args),
 		cmocka_unit_test(test_empty_body),
 		cmocka_unit_test(test_limit_max_out),
+		cmocka_unit_test(test_limit_inner),
 		cmocka_unit_test(test_limit_ratio),
 		cmocka_unit_test(test_parse_list),
 		cmocka_unit_test(test_accepted),
