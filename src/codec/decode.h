@@ -70,19 +70,22 @@ struct wk_decoder *wk_decoder_new(const enum wk_coding *codings, size_t n,
 void wk_decoder_free(struct wk_decoder *d);
 
 /* Decodes from in[0..in_len) into out[0..out_cap). Sets *in_used and
- * *out_len. eof: no input follows in (the body ended); a stream that has
- * not ended by then is an error ("truncated"). Returns OK while it made
- * progress or needs more input; it never returns OK with nothing consumed
- * and nothing produced unless in_len == 0 and !eof (or out_cap == 0). A
- * body of zero bytes at eof is END (empty), as browsers treat it. gzip
- * members in series decode as one stream; bytes after the last member that
- * do not start another are left unread and the result is END (a lone 0x1f
- * before them is counted in *in_used). Memory is bounded whatever the body
- * size: the libraries' state (zlib 32 KiB window, br up to 16 MiB, zstd up
- * to 8 MiB) and 64 KiB per stage but the innermost. After ERROR or LIMIT,
+ * *out_len. eof: no input follows in (the body ended); a stream that has not
+ * ended by then is an error ("truncated"). Returns OK while it made progress
+ * or needs more input; it never returns OK with nothing consumed and nothing
+ * produced unless in_len == 0 and !eof (or out_cap == 0). A body of zero
+ * bytes at eof is END (empty), as browsers treat it. gzip members in series
+ * decode as one stream; bytes after the last member that do not start
+ * another are left unread and the result is END (a lone 0x1f before them is
+ * counted in *in_used); after a zstd frame only frames may follow. In a
+ * stack, once the innermost stream ended, what an outer stage still decodes
+ * is ignored the same way; an outer stream that decodes to nothing more must
+ * still end (or it is truncated). Memory is bounded whatever the body size:
+ * the libraries' state (zlib 32 KiB window, br up to 16 MiB, zstd up to 8
+ * MiB) and 64 KiB per stage but the innermost. After ERROR or LIMIT,
  * *in_used and *out_len still count what was read and written before it;
- * max_out also bounds each inner stream (a stacked stream that decodes to
- * a huge gzip header is LIMIT, not endless work). */
+ * max_out also bounds each inner stream (a stacked stream that decodes to a
+ * huge gzip header is LIMIT, not endless work). */
 enum wk_decode_res wk_decoder_step(struct wk_decoder *d, const uint8_t *in,
     size_t in_len, size_t *in_used, uint8_t *out, size_t out_cap,
     size_t *out_len, bool eof);
