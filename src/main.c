@@ -30,6 +30,7 @@
 #include "pac/pac_helper.h"
 #include "sess/users.h"
 #include "sys/autodial.h"
+#include "sys/spool.h"
 #include "tls/ca_cli.h"
 #include "tls/tls.h"
 
@@ -298,6 +299,7 @@ cmd_run(void)
 	signal(SIGPIPE, SIG_IGN);
 
 	state = state_dir_path(c);
+	g_ctx.spool_dir = wk_asprintf("%s/spool", state);
 	if (make_state_dir(state) < 0) {
 		wk_log_warn("cannot create the state directory %s", state);
 	} else {
@@ -345,6 +347,11 @@ cmd_run(void)
 		g_ctx.workers[i] =
 		    wk_worker_new(&g_ctx, i, fds, protos, c->n_listens);
 		g_ctx.n_workers++;
+	}
+	/* the disk thread of held request bodies, before any request */
+	if (wk_spool_service_start() < 0) {
+		wk_log_err("cannot start the spool service");
+		abort();
 	}
 	for (unsigned i = 0; i < g_ctx.n_workers; i++)
 		if (wk_worker_start(g_ctx.workers[i]) < 0) {
@@ -394,6 +401,7 @@ cmd_run(void)
 		wk_users_shutdown();
 		wk_pac_service_stop();
 		wk_dial_service_stop();
+		wk_spool_service_stop();
 		wk_tls_shutdown();
 		wk_cookies_shutdown();
 	}
@@ -405,6 +413,7 @@ out:
 	for (unsigned i = 0; i < g_ctx.n_workers; i++)
 		wk_worker_free(g_ctx.workers[i]);
 	free(g_ctx.workers);
+	free(g_ctx.spool_dir);
 	free(fds);
 	free(protos);
 	wk_log_shutdown();

@@ -43,6 +43,7 @@
 #include "sys/autodial.h"
 #include "upstream/chain.h"
 #include "upstream/connector.h"
+#include "upstream/origin_ver.h"
 #include "upstream/pool.h"
 
 #define LINGER_MS 2000 /* read and discard after an error response */
@@ -183,7 +184,10 @@ http_cli_read(struct wk_sess *s)
 		http_read_head(s);
 		break;
 	case WK_SESS_ST_FORWARD:
-		if (!s->req.body_done && s->up != NULL)
+		if (s->req.spooling)
+			wk_http_spool_read(s);
+		else if (!s->req.body_done && s->up != NULL &&
+		    s->req.spool == NULL)
 			wk_http_req_body(s);
 		break;
 	case WK_SESS_ST_CLOSING:
@@ -480,6 +484,13 @@ http_build_head(struct wk_sess *s, const struct wk_http_head *h,
 	}
 	if (r->head_zone == NULL)
 		r->head_zone = http_head_zone(s);
+	/* a 1.0 origin learnt from its answers matters for chunked bodies
+	 * only: a test origin may answer some paths in 1.0, and an Expect it
+	 * ignores costs a client no more than its own timeout */
+	r->origin10 = r->head_zone->http10 ||
+	    (r->body == WK_HTTP_BODY_CHUNKED && r->host != NULL &&
+		wk_origin_ver_is10(r->host, r->port));
+	o.origin10 = r->origin10;
 	cookie = wk_http_cookies_for(s, h, r->head_zone);
 	o.cookie = cookie;
 	accept = wk_http_decode_request(r, r->head_zone, h);
@@ -532,14 +543,12 @@ http_target_cb(struct wk_target_result *res, void *arg)
 	wk_sess_leave(s);
 }
 
-/* The zone and route of the destination, then forward. */
-static void
-http_decide(struct wk_sess *s, const struct wk_http_head *h)
+void
+wk_http_decide(struct wk_sess *s)
 {
 	struct wk_req *r = &s->req;
 	char url[WK_HOST_MAX + 2048];
 
-	(void)h;
 	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
 	if (r->is_connect)
 		wk_target_tunnel_url(r->host, r->port, url, sizeof(url));
@@ -580,7 +589,8 @@ http_intercepted_head(struct wk_sess *s, const struct wk_http_head *h)
 	    s->tls_host, v6 ? "]" : "", port, (int)h->target.len, h->target.p);
 	http_build_head(s, h, NULL);
 	evbuffer_drain(in, h->head_len);
-	wk_http_forward(s);
+	if (!wk_http_body_begin(s, h))
+		wk_http_forward(s);
 }
 
 static void
@@ -651,7 +661,9 @@ http_handle_head(struct wk_sess *s, const struct wk_http_head *h)
 		}
 	}
 	evbuffer_drain(in, h->head_len);
-	http_decide(s, h);
+	if (!r->is_connect && wk_http_body_begin(s, h))
+		return;
+	wk_http_decide(s);
 }
 
 static void
@@ -842,11 +854,17 @@ http_up_connected(struct wk_sess *s)
 	wk_sess_reading(s, WK_SIDE_UP, true);
 	wk_sess_set_state(s, WK_SESS_ST_FORWARD);
 	r->resp = WK_RESP_HEAD;
-	evbuffer_add(bufferevent_get_output(up), r->out_head, r->out_head_len);
+	if (r->spool != NULL)
+		wk_http_spool_head(s, bufferevent_get_output(up));
+	else
+		evbuffer_add(
+		    bufferevent_get_output(up), r->out_head, r->out_head_len);
 	s->idle_ms = s->conf->timeout.upstream_response_ms;
 	s->last_active_ms = wk_sess_now_ms(s);
 	wk_sess_timer(s, s->idle_ms);
-	if (!r->body_done)
+	if (r->spool != NULL)
+		wk_http_spool_send(s);
+	else if (!r->body_done)
 		wk_http_req_body(s);
 }
 
@@ -1056,7 +1074,9 @@ http_up_write_cb(struct bufferevent *bev, void *arg)
 	if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 		bufferevent_disable(bev, EV_WRITE); /* see wk_sess_flush */
 	wk_sess_enter(s);
-	if (s->cli_paused && !s->req.body_done) {
+	if (s->req.spool != NULL && !s->req.spooling && !s->req.body_done) {
+		wk_http_spool_send(s);
+	} else if (s->cli_paused && !s->req.body_done && !s->req.spooling) {
 		s->cli_paused = false;
 		wk_sess_reading(s, WK_SIDE_CLI, true);
 		wk_http_req_body(s);
@@ -1172,7 +1192,10 @@ wk_http_on_timeout(struct wk_sess *s)
 			wk_sess_timer(s, (unsigned)(s->idle_ms - idle_for));
 			return;
 		}
-		if (r->resp == WK_RESP_HEAD)
+		if (r->spooling)
+			wk_http_error(s, 408, "body-timeout", false,
+			    "the request body stalled for %u ms", s->idle_ms);
+		else if (r->resp == WK_RESP_HEAD)
 			wk_http_error(s, 504, "timeout", false,
 			    "%s did not answer within %u ms", r->upstream,
 			    s->idle_ms);

@@ -32,6 +32,8 @@ void wk_http_error(struct wk_sess *s, int status, const char *code, bool keep,
 void wk_http_finish(struct wk_sess *s, bool keep, const char *reason);
 /* Finishes the current request and closes once the output is written. */
 void wk_http_close_after_flush(struct wk_sess *s, const char *reason);
+/* Decides the request's zone and route, then forwards it. */
+void wk_http_decide(struct wk_sess *s);
 /* Sends the request on along its route (again, after a dial or retry). */
 void wk_http_forward(struct wk_sess *s);
 
@@ -45,6 +47,17 @@ int wk_http_body_measure(enum wk_http_body kind, uint64_t *left,
     enum wk_http_err *err);
 /* Moves request body bytes from the client to the upstream. */
 void wk_http_req_body(struct wk_sess *s);
+/* After a request head (drained): for an HTTP/1.0 origin, answers Expect
+ * itself; a chunked body is then spooled, and the request goes on
+ * (wk_http_decide / wk_http_forward) once it is whole. Returns true when
+ * it took the request over. */
+bool wk_http_body_begin(struct wk_sess *s, const struct wk_http_head *h);
+/* Client bytes into the spool; 413 past `limit spool-size`. */
+void wk_http_spool_read(struct wk_sess *s);
+/* The head of a spooled request, with its Content-Length, into out. */
+void wk_http_spool_head(struct wk_sess *s, struct evbuffer *out);
+/* Spooled bytes to the upstream, with back-pressure. */
+void wk_http_spool_send(struct wk_sess *s);
 
 /* http_response.c */
 /* Response bytes arrived while waiting for a head: parse and relay it. */

@@ -22,6 +22,7 @@
 #include "zone/zone.h"
 #include "proto/http_rewrite.h"
 #include "sess/relay.h"
+#include "upstream/origin_ver.h"
 #include "worker/worker.h"
 
 /* The data of a chunked response: to the decoder, or straight to an
@@ -227,6 +228,8 @@ wk_http_resp_head(struct wk_sess *s)
 		}
 
 		r->status = h.status;
+		if (!r->absolute && r->host != NULL)
+			wk_origin_ver_note(r->host, r->port, h.version_minor);
 		r->resp_body = h.body;
 		r->resp_left = h.content_length;
 		r->resp_keep_up = h.version_minor == 1 ?

@@ -198,15 +198,17 @@ wk_http_write_request(struct evbuffer *out, const struct wk_http_head *h,
 	else
 		add_str(out, h->host_field);
 	evbuffer_add(out, "\r\n", 2);
-	const char *drop[3];
+	const char *drop[4];
 	size_t nd = 0;
 
 	if (o->cookie != NULL)
 		drop[nd++] = "cookie";
 	if (o->accept_encoding != NULL)
 		drop[nd++] = "accept-encoding";
+	if (o->origin10)
+		drop[nd++] = "expect";
 	drop[nd] = NULL;
-	add_fields(out, h, true, o->upgrade, false, drop);
+	add_fields(out, h, true, o->upgrade, o->origin10, drop);
 	if (o->cookie != NULL && o->cookie[0] != '\0') {
 		add_lit(out, "Cookie: ");
 		add_lit(out, o->cookie);

@@ -23,6 +23,9 @@ struct wk_req_rewrite {
 	const char *cookie;
 	/* the same for Accept-Encoding (the zone's decompress policy) */
 	const char *accept_encoding;
+	/* an HTTP/1.0 origin: no Expect (we answer it) and no
+	 * Transfer-Encoding (the body goes with a Content-Length) */
+	bool origin10;
 };
 
 struct wk_resp_rewrite {

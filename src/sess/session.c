@@ -27,6 +27,7 @@
 #include "sess/session.h"
 #include "sess/target.h"
 #include "sys/autodial.h"
+#include "sys/spool.h"
 #include "upstream/chain.h"
 #include "upstream/connector.h"
 #include "upstream/pool.h"
@@ -405,6 +406,8 @@ req_clear(struct wk_req *r)
 	free(r->path);
 	free(r->client_ae);
 	wk_http_decode_free(r->decode);
+	if (r->spool != NULL)
+		wk_spool_free(r->spool);
 	wk_route_dyn_free(r->dyn);
 	memset(r, 0, sizeof(*r));
 }

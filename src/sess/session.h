@@ -29,6 +29,7 @@ struct wk_zone;
 struct wk_relay;
 struct wk_worker;
 struct wk_http_decode;
+struct wk_spool;
 
 #define WK_SESS_MAGIC 0x5e55104bu
 
@@ -92,7 +93,10 @@ struct wk_req {
 	uint64_t body_left;
 	struct wk_chunk_scan chunk;
 	bool body_done;
-	bool body_started; /* some body bytes went upstream */
+	bool body_started;	/* some body bytes went upstream */
+	bool origin10;		/* the origin speaks HTTP/1.0 only */
+	struct wk_spool *spool; /* a chunked body held for its length */
+	bool spooling;		/* still reading it from the client */
 
 	enum wk_resp_state resp;
 	enum wk_http_body resp_body;

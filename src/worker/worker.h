@@ -40,6 +40,7 @@ struct wk_ctx {
 	struct wk_stats stats;
 	int64_t started; /* unix time */
 	bool draining;	 /* SIGTERM received (atomic) */
+	char *spool_dir; /* STATE_DIR/spool: held request bodies */
 };
 
 #define WK_WORKER_CMD_DRAIN 0x01u /* close listeners, finish sessions, exit */
