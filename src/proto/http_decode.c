@@ -19,7 +19,10 @@
 #include "sess/session.h"
 #include "zone/zone.h"
 
-#define DECODE_BUF (64 * 1024)		 /* decoded bytes per step */
+#define DECODE_BUF (128 * 1024) /* decoded bytes per step (< 16 MiB) */
+/* A chunk's size line, fixed width so the data can be decoded in place
+ * after it (leading zeros are valid: RFC 9112 7.1) */
+#define DECODE_CHUNK_LINE 8		 /* "%06zx\r\n" */
 #define DECODE_RATIO_AFTER (1024 * 1024) /* small bodies may compress well */
 /* What wicket asks for on behalf of a client (compress-upstream). */
 #define DECODE_OURS "gzip, br, zstd"
@@ -27,10 +30,9 @@
 struct wk_http_decode {
 	struct wk_decoder *dec;
 	struct evbuffer *queue; /* encoded bytes not decoded yet */
-	uint8_t *buf;
-	bool chunked; /* frame the output as chunks */
-	bool ended;   /* the decoder saw the end of every stream */
-	bool done;    /* the last chunk went out */
+	bool chunked;		/* frame the output as chunks */
+	bool ended;		/* the decoder saw the end of every stream */
+	bool done;		/* the last chunk went out */
 	bool limited;
 	uint64_t trailing; /* bytes after the end, ignored */
 	char name[64];
@@ -206,7 +208,6 @@ wk_http_decode_new(
 	d->dec = wk_decoder_new(plan->codings, plan->n, &lim);
 	WK_BUG_ON(d->dec == NULL);
 	d->queue = evbuffer_new();
-	d->buf = wk_malloc(DECODE_BUF);
 	d->chunked = chunked;
 	snprintf(d->name, sizeof(d->name), "%s", plan->name);
 	return d;
@@ -219,7 +220,6 @@ wk_http_decode_free(struct wk_http_decode *d)
 		return;
 	wk_decoder_free(d->dec);
 	evbuffer_free(d->queue);
-	free(d->buf);
 	free(d);
 }
 
@@ -242,22 +242,40 @@ wk_http_decode_queued(const struct wk_http_decode *d)
 	return evbuffer_get_length(d->queue);
 }
 
-/* Appends n decoded bytes, as a chunk for an HTTP/1.1 client. */
-static uint64_t
-decode_emit(struct wk_http_decode *d, struct evbuffer *out, size_t n)
+/* One step, decoding straight into out's free space (as a chunk for an
+ * HTTP/1.1 client). Adds what it wrote to *written. */
+static enum wk_decode_res
+decode_step(struct wk_http_decode *d, struct evbuffer *out,
+    const struct evbuffer_iovec *in, size_t *used, bool last, uint64_t *written)
 {
-	char line[24];
-	int hl;
+	size_t pre = d->chunked ? DECODE_CHUNK_LINE : 0;
+	size_t post = d->chunked ? 2 : 0, got = 0;
+	struct evbuffer_iovec v;
+	enum wk_decode_res res;
+	char *p;
 
-	if (!d->chunked) {
-		evbuffer_add(out, d->buf, n);
-		return n;
+	if (evbuffer_reserve_space(
+		out, (ev_ssize_t)(pre + DECODE_BUF + post), &v, 1) < 1)
+		return WK_DECODE_ERROR;
+	p = v.iov_base;
+	res = wk_decoder_step(d->dec, in->iov_base, in->iov_len, used,
+	    (uint8_t *)p + pre, DECODE_BUF, &got, last);
+	v.iov_len = 0;
+	if (got > 0) {
+		if (d->chunked) {
+			static const char hex[] = "0123456789abcdef";
+
+			/* got < 16 MiB: six digits */
+			for (int i = 0; i < 6; i++)
+				p[i] = hex[(got >> (4 * (5 - i))) & 15];
+			memcpy(p + 6, "\r\n", 2);
+			memcpy(p + pre + got, "\r\n", 2);
+		}
+		v.iov_len = pre + got + post;
 	}
-	hl = snprintf(line, sizeof(line), "%zx\r\n", n);
-	evbuffer_add(out, line, (size_t)hl);
-	evbuffer_add(out, d->buf, n);
-	evbuffer_add(out, "\r\n", 2);
-	return (uint64_t)hl + n + 2;
+	evbuffer_commit_space(out, &v, 1);
+	*written += v.iov_len;
+	return res;
 }
 
 static enum wk_http_decode_res
@@ -276,7 +294,8 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 {
 	*written = 0;
 	while (!d->done) {
-		size_t qlen = evbuffer_get_length(d->queue), used = 0, got = 0;
+		size_t qlen = evbuffer_get_length(d->queue), used = 0;
+		uint64_t before = *written;
 		struct evbuffer_iovec v = { NULL, 0 };
 		enum wk_decode_res res;
 		bool last;
@@ -301,16 +320,14 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		if (qlen > 0 && evbuffer_peek(d->queue, -1, NULL, &v, 1) < 1)
 			return decode_fail(d, WK_DECODE_OK);
 		last = eof && v.iov_len == qlen;
-		res = wk_decoder_step(d->dec, v.iov_base, v.iov_len, &used,
-		    d->buf, DECODE_BUF, &got, last);
+		res = decode_step(d, out, &v, &used, last, written);
 		evbuffer_drain(d->queue, used);
-		if (got > 0)
-			*written += decode_emit(d, out, got);
 		if (res == WK_DECODE_ERROR || res == WK_DECODE_LIMIT)
 			return decode_fail(d, res);
 		if (res == WK_DECODE_END)
 			d->ended = true;
-		else if (used == 0 && got == 0 && (last || v.iov_len > 0))
+		else if (used == 0 && *written == before &&
+		    (last || v.iov_len > 0))
 			return decode_fail(d, res);
 	}
 	return WK_HTTP_DECODE_DONE;
