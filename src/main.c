@@ -31,6 +31,7 @@
 #include "sess/users.h"
 #include "sys/autodial.h"
 #include "sys/spool.h"
+#include "sys/workq.h"
 #include "tls/ca_cli.h"
 #include "tls/tls.h"
 
@@ -348,9 +349,10 @@ cmd_run(void)
 		    wk_worker_new(&g_ctx, i, fds, protos, c->n_listens);
 		g_ctx.n_workers++;
 	}
-	/* the disk thread of held request bodies, before any request */
-	if (wk_spool_service_start() < 0) {
-		wk_log_err("cannot start the spool service");
+	/* the disk thread of held request bodies and the threads that
+	 * decode large bodies, before any request */
+	if (wk_spool_service_start() < 0 || wk_workq_start(n_workers) < 0) {
+		wk_log_err("cannot start the spool and work queue threads");
 		abort();
 	}
 	for (unsigned i = 0; i < g_ctx.n_workers; i++)
@@ -402,6 +404,7 @@ cmd_run(void)
 		wk_pac_service_stop();
 		wk_dial_service_stop();
 		wk_spool_service_stop();
+		wk_workq_stop();
 		wk_tls_shutdown();
 		wk_cookies_shutdown();
 	}

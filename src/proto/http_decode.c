@@ -16,6 +16,7 @@
 #include "core/bug.h"
 #include "log/log.h"
 #include "proto/http_decode.h"
+#include "sys/workq.h"
 #include "sess/session.h"
 #include "zone/zone.h"
 
@@ -24,11 +25,26 @@
  * after it (leading zeros are valid: RFC 9112 7.1) */
 #define DECODE_CHUNK_LINE 8		 /* "%06zx\r\n" */
 #define DECODE_RATIO_AFTER (1024 * 1024) /* small bodies may compress well */
+/* room for one step's chunk: its size line, the data, CRLF */
+#define DECODE_STEP_ROOM (DECODE_CHUNK_LINE + DECODE_BUF + 2)
+/* Past this much decoded, blocks are decoded on the pool (src/sys/workq.c):
+ * a job takes this much of the queue and fills this much output. */
+#define DECODE_INLINE_MAX (1024 * 1024)
+#define DECODE_JOB_IN (256 * 1024)
+#define DECODE_JOB_OUT (4 * DECODE_STEP_ROOM)
 /* What wicket asks for on behalf of a client (compress-upstream). */
 #define DECODE_OURS "gzip, br, zstd"
 
+struct decode_job;
+
 struct wk_http_decode {
-	struct wk_decoder *dec;
+	struct wk_decoder *dec;	  /* the job's while one is out */
+	struct wk_worker *w;	  /* NULL: everything inline */
+	void (*ready)(void *arg); /* a job's output is back */
+	void *ready_arg;
+	struct decode_job *job; /* out on the pool, or back and not taken */
+	bool job_back;
+	bool orphan; /* freed while a job was out: the job frees it */
 	struct evbuffer *queue; /* encoded bytes not decoded yet */
 	bool chunked;		/* frame the output as chunks */
 	bool ended;		/* the decoder saw the end of every stream */
@@ -195,8 +211,8 @@ wk_http_decode_wanted(const struct wk_req *r, const struct wk_zone *z,
 }
 
 struct wk_http_decode *
-wk_http_decode_new(
-    const struct wk_decode_plan *plan, const struct wk_config *c, bool chunked)
+wk_http_decode_new(const struct wk_decode_plan *plan, const struct wk_config *c,
+    bool chunked, struct wk_worker *w, void (*ready)(void *arg), void *arg)
 {
 	struct wk_decode_limits lim = {
 		.max_out = c->limit.decoded_size,
@@ -209,8 +225,38 @@ wk_http_decode_new(
 	WK_BUG_ON(d->dec == NULL);
 	d->queue = evbuffer_new();
 	d->chunked = chunked;
+	d->w = w;
+	d->ready = ready;
+	d->ready_arg = arg;
 	snprintf(d->name, sizeof(d->name), "%s", plan->name);
 	return d;
+}
+
+/* A block decoded on the pool: the decoder is the job's meanwhile. */
+struct decode_job {
+	struct wk_http_decode *d;
+	uint8_t *in; /* a copy of the queue's first bytes */
+	size_t in_len, used;
+	bool last; /* they are the body's last */
+	char *out; /* framed output, handed to the client's evbuffer */
+	size_t out_len;
+	enum wk_decode_res res;
+};
+
+static void
+decode_job_free(struct decode_job *j)
+{
+	free(j->in);
+	free(j->out);
+	free(j);
+}
+
+static void
+decode_release(struct wk_http_decode *d)
+{
+	wk_decoder_free(d->dec);
+	evbuffer_free(d->queue);
+	free(d);
 }
 
 void
@@ -218,9 +264,13 @@ wk_http_decode_free(struct wk_http_decode *d)
 {
 	if (d == NULL)
 		return;
-	wk_decoder_free(d->dec);
-	evbuffer_free(d->queue);
-	free(d);
+	if (d->job != NULL && !d->job_back) {
+		d->orphan = true; /* decode_job_done frees both */
+		return;
+	}
+	if (d->job != NULL)
+		decode_job_free(d->job);
+	decode_release(d);
 }
 
 void
@@ -242,25 +292,17 @@ wk_http_decode_queued(const struct wk_http_decode *d)
 	return evbuffer_get_length(d->queue);
 }
 
-/* One step, decoding straight into out's free space (as a chunk for an
- * HTTP/1.1 client). Adds what it wrote to *written. */
+/* One step into p[0..cap), as a chunk for an HTTP/1.1 client (cap must
+ * hold DECODE_BUF and the framing). Sets *len to the bytes written. */
 static enum wk_decode_res
-decode_step(struct wk_http_decode *d, struct evbuffer *out,
-    const struct evbuffer_iovec *in, size_t *used, bool last, uint64_t *written)
+decode_step_mem(struct wk_http_decode *d, char *p, const uint8_t *in,
+    size_t in_len, size_t *used, bool last, size_t *len)
 {
-	size_t pre = d->chunked ? DECODE_CHUNK_LINE : 0;
-	size_t post = d->chunked ? 2 : 0, got = 0;
-	struct evbuffer_iovec v;
-	enum wk_decode_res res;
-	char *p;
-
-	if (evbuffer_reserve_space(
-		out, (ev_ssize_t)(pre + DECODE_BUF + post), &v, 1) < 1)
-		return WK_DECODE_ERROR;
-	p = v.iov_base;
-	res = wk_decoder_step(d->dec, in->iov_base, in->iov_len, used,
+	size_t pre = d->chunked ? DECODE_CHUNK_LINE : 0, got = 0;
+	enum wk_decode_res res = wk_decoder_step(d->dec, in, in_len, used,
 	    (uint8_t *)p + pre, DECODE_BUF, &got, last);
-	v.iov_len = 0;
+
+	*len = 0;
 	if (got > 0) {
 		if (d->chunked) {
 			static const char hex[] = "0123456789abcdef";
@@ -270,11 +312,119 @@ decode_step(struct wk_http_decode *d, struct evbuffer *out,
 				p[i] = hex[(got >> (4 * (5 - i))) & 15];
 			memcpy(p + 6, "\r\n", 2);
 			memcpy(p + pre + got, "\r\n", 2);
+			*len = pre + got + 2;
+		} else {
+			*len = got;
 		}
-		v.iov_len = pre + got + post;
 	}
+	return res;
+}
+
+/* One step straight into out's free space. Adds to *written. */
+static enum wk_decode_res
+decode_step(struct wk_http_decode *d, struct evbuffer *out,
+    const struct evbuffer_iovec *in, size_t *used, bool last, uint64_t *written)
+{
+	struct evbuffer_iovec v;
+	enum wk_decode_res res;
+
+	if (evbuffer_reserve_space(out, DECODE_STEP_ROOM, &v, 1) < 1)
+		return WK_DECODE_ERROR;
+	res = decode_step_mem(
+	    d, v.iov_base, in->iov_base, in->iov_len, used, last, &v.iov_len);
 	evbuffer_commit_space(out, &v, 1);
 	*written += v.iov_len;
+	return res;
+}
+
+/* On a pool thread: steps until the output block is full, the input is
+ * used up, or the stream ends or fails. */
+static void
+decode_job_run(void *arg)
+{
+	struct decode_job *j = arg;
+
+	for (;;) {
+		size_t used = 0, len = 0;
+
+		j->res = decode_step_mem(j->d, j->out + j->out_len,
+		    j->in + j->used, j->in_len - j->used, &used, j->last, &len);
+		j->used += used;
+		j->out_len += len;
+		if (j->res != WK_DECODE_OK || (used == 0 && len == 0) ||
+		    DECODE_JOB_OUT - j->out_len < DECODE_STEP_ROOM)
+			break;
+	}
+}
+
+/* Back on the worker: the owner takes it in its next run. */
+static void
+decode_job_done(void *arg)
+{
+	struct decode_job *j = arg;
+	struct wk_http_decode *d = j->d;
+
+	if (d->orphan) {
+		decode_job_free(j);
+		decode_release(d);
+		return;
+	}
+	d->job_back = true;
+	d->ready(d->ready_arg);
+}
+
+static void
+decode_out_free(const void *data, size_t len, void *arg)
+{
+	(void)data;
+	(void)len;
+	free(arg);
+}
+
+/* Sends a block of the queue to the pool. Returns false when the pool is
+ * not there (decode inline). */
+static bool
+decode_submit(struct wk_http_decode *d, bool eof)
+{
+	size_t qlen = evbuffer_get_length(d->queue);
+	struct decode_job *j = wk_calloc(1, sizeof(*j));
+
+	j->d = d;
+	j->in_len = WK_MIN(qlen, (size_t)DECODE_JOB_IN);
+	j->in = wk_malloc(WK_MAX(j->in_len, (size_t)1));
+	evbuffer_copyout(d->queue, j->in, j->in_len);
+	j->last = eof && j->in_len == qlen;
+	j->out = wk_malloc(DECODE_JOB_OUT);
+	d->job = j;
+	d->job_back = false;
+	if (wk_workq_submit(d->w, decode_job_run, decode_job_done, j) < 0) {
+		d->job = NULL;
+		decode_job_free(j);
+		return false;
+	}
+	return true;
+}
+
+/* Takes a job's output (by reference) and its outcome; *stalled: it
+ * neither used nor made a byte. */
+static enum wk_decode_res
+decode_take(struct wk_http_decode *d, struct evbuffer *out, uint64_t *written,
+    bool *stalled)
+{
+	struct decode_job *j = d->job;
+	enum wk_decode_res res = j->res;
+
+	evbuffer_drain(d->queue, j->used);
+	if (j->out_len > 0) {
+		evbuffer_add_reference(
+		    out, j->out, j->out_len, decode_out_free, j->out);
+		*written += j->out_len;
+		j->out = NULL;
+	}
+	*stalled = res == WK_DECODE_OK && j->used == 0 && j->out_len == 0;
+	d->job = NULL;
+	d->job_back = false;
+	decode_job_free(j);
 	return res;
 }
 
@@ -298,9 +448,21 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		uint64_t before = *written;
 		struct evbuffer_iovec v = { NULL, 0 };
 		enum wk_decode_res res;
-		bool last;
+		bool last, stalled = false;
+		/* the first MiB inline (most bodies end there), the rest on
+		 * the pool, one block decoding while the one before is
+		 * written */
+		bool pool = d->w != NULL &&
+		    wk_decoder_out_total(d->dec) >= DECODE_INLINE_MAX;
 
-		if (evbuffer_get_length(out) >= high)
+		if (d->job != NULL && !d->job_back)
+			return WK_HTTP_DECODE_WAIT;
+		if (d->job != NULL) {
+			res = decode_take(d, out, written, &stalled);
+			goto outcome;
+		}
+		if (evbuffer_get_length(out) >=
+		    high + (pool ? DECODE_JOB_OUT : 0))
 			return WK_HTTP_DECODE_FULL;
 		if (d->ended) {
 			/* after the end: nothing more is decoded */
@@ -317,17 +479,21 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		}
 		if (qlen == 0 && !eof)
 			return WK_HTTP_DECODE_MORE;
+		if (pool && decode_submit(d, eof))
+			return WK_HTTP_DECODE_WAIT;
 		if (qlen > 0 && evbuffer_peek(d->queue, -1, NULL, &v, 1) < 1)
 			return decode_fail(d, WK_DECODE_OK);
 		last = eof && v.iov_len == qlen;
 		res = decode_step(d, out, &v, &used, last, written);
 		evbuffer_drain(d->queue, used);
+		stalled =
+		    used == 0 && *written == before && (last || v.iov_len > 0);
+outcome:
 		if (res == WK_DECODE_ERROR || res == WK_DECODE_LIMIT)
 			return decode_fail(d, res);
 		if (res == WK_DECODE_END)
 			d->ended = true;
-		else if (used == 0 && *written == before &&
-		    (last || v.iov_len > 0))
+		else if (stalled)
 			return decode_fail(d, res);
 	}
 	return WK_HTTP_DECODE_DONE;

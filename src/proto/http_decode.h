@@ -13,6 +13,7 @@
 struct evbuffer;
 struct wk_config;
 struct wk_req;
+struct wk_worker;
 struct wk_zone;
 
 /* The Accept-Encoding value to send upstream for request h in zone z
@@ -38,9 +39,12 @@ bool wk_http_decode_wanted(const struct wk_req *r, const struct wk_zone *z,
 struct wk_http_decode;
 
 /* A decoding of plan's codings under c's limits; chunked: frame the output
- * as chunks (an HTTP/1.1 client). */
-struct wk_http_decode *wk_http_decode_new(
-    const struct wk_decode_plan *plan, const struct wk_config *c, bool chunked);
+ * as chunks (an HTTP/1.1 client). Past the first MiB, blocks are decoded
+ * on the work queue for worker w (NULL: all inline), and ready(arg) runs
+ * on w's loop when one is back (call wk_http_decode_run again). */
+struct wk_http_decode *wk_http_decode_new(const struct wk_decode_plan *plan,
+    const struct wk_config *c, bool chunked, struct wk_worker *w,
+    void (*ready)(void *arg), void *arg);
 void wk_http_decode_free(struct wk_http_decode *d);
 
 /* Queues n encoded body bytes (they are copied). */
@@ -54,6 +58,7 @@ size_t wk_http_decode_queued(const struct wk_http_decode *d);
 enum wk_http_decode_res {
 	WK_HTTP_DECODE_MORE = 0, /* the queue is empty: more input please */
 	WK_HTTP_DECODE_FULL,	 /* out reached high: call again later */
+	WK_HTTP_DECODE_WAIT,	 /* a block is on the pool: wait for ready */
 	WK_HTTP_DECODE_DONE,	 /* the body ended (last chunk written) */
 	WK_HTTP_DECODE_FAIL	 /* corrupt or over a limit: cut it off */
 };

@@ -12,6 +12,7 @@
 #include <event2/bufferevent.h>
 
 #include "core/alloc.h"
+#include "core/bug.h"
 #include "log/log.h"
 #include "proto/http_int.h"
 #include "proto/http_parse.h"
@@ -103,8 +104,22 @@ http_resp_decode(struct wk_sess *s)
 		http_resp_pause(s);
 		break;
 	case WK_HTTP_DECODE_MORE:
+	case WK_HTTP_DECODE_WAIT:
 		break;
 	}
+}
+
+/* A block decoded on the pool is back. */
+static void
+http_resp_decoded(void *arg)
+{
+	struct wk_sess *s = arg;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	wk_sess_enter(s);
+	if (s->req.decode != NULL && s->req.resp == WK_RESP_BODY)
+		wk_http_resp_body(s);
+	wk_sess_leave(s);
 }
 
 void
@@ -144,6 +159,12 @@ wk_http_resp_body(struct wk_sess *s)
 			break;
 	}
 	if (r->decode != NULL) {
+		/* the input may have stopped at its read limit while a block
+		 * was on the pool: there is room again */
+		if (!r->resp_ended && !s->up_paused &&
+		    !s->reading[WK_SIDE_UP] &&
+		    evbuffer_get_length(in) < s->read_limit[WK_SIDE_UP])
+			wk_sess_reading(s, WK_SIDE_UP, true);
 		http_resp_decode(s);
 		return;
 	}
@@ -248,8 +269,8 @@ wk_http_resp_head(struct wk_sess *s)
 			!(r->client_http10 && h.body == WK_HTTP_BODY_CHUNKED);
 
 		if (decode)
-			r->decode = wk_http_decode_new(
-			    &plan, s->conf, !r->client_http10);
+			r->decode = wk_http_decode_new(&plan, s->conf,
+			    !r->client_http10, s->w, http_resp_decoded, s);
 		r->resp_dechunk = h.body == WK_HTTP_BODY_CHUNKED &&
 		    (r->client_http10 || decode);
 		if (!framed || !r->body_done)

@@ -652,8 +652,8 @@ test_memory_bound(void **state)
 			     sizeof(out), err, sizeof(err)),
 	    -1);
 	print_message("# %s (%.2f s)\n", err, now_sec() - t0);
+	/* the heap bound ends it (a timing would only measure the machine) */
 	assert_true(strstr(err, "alloc failed") != NULL);
-	assert_true(now_sec() - t0 < 10);
 	for (int i = 0; i < 3; i++) {
 		assert_int_equal(wk_pac_js_find(js, "http://ok/", "ok", out,
 				     sizeof(out), err, sizeof(err)),
