@@ -32,6 +32,9 @@
 #define DECODE_INLINE_MAX (1024 * 1024)
 #define DECODE_JOB_IN (256 * 1024)
 #define DECODE_JOB_OUT (4 * DECODE_STEP_ROOM)
+/* blocks the client's output may hold past the high mark while the pool
+ * decodes the next: a bursty reader never finds the pipe empty */
+#define DECODE_AHEAD 4
 /* What wicket asks for on behalf of a client (compress-upstream). */
 #define DECODE_OURS "gzip, br, zstd"
 
@@ -462,7 +465,7 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 			goto outcome;
 		}
 		if (evbuffer_get_length(out) >=
-		    high + (pool ? DECODE_JOB_OUT : 0))
+		    high + (pool ? DECODE_AHEAD * DECODE_JOB_OUT : 0))
 			return WK_HTTP_DECODE_FULL;
 		if (d->ended) {
 			/* after the end: nothing more is decoded */

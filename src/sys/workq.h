@@ -1,5 +1,6 @@
 /* src/sys/workq.h: CPU-heavy work off the event loops (decoding large
- * bodies): a few threads run jobs in order of arrival; each job's done
+ * bodies): a few threads; a worker's jobs go to one of them (worker id
+ * modulo threads) and run in the order they came; each job's done
  * function then runs on the loop of the worker that submitted it. */
 #ifndef WK_SYS_WORKQ_H
 #define WK_SYS_WORKQ_H
