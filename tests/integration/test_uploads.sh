@@ -61,6 +61,11 @@ wk_like "$out" 'interim: HTTP/1.1 100 Continue' "1.1 origin, Expect: the origin'
 want=$(printf '%s\n' "$out" | sed -n 's/^want //p')
 wk_like "$out" "body $want" "1.1 origin, Expect: then the body arrives intact"
 
+h=$(wk_curl -T "$WK_T/up.bin" -H 'Transfer-Encoding: chunked' -H 'Expect:' \
+    -X POST -D - -o /dev/null "$(wk_url /echo/noexpect)" | tr -d '\r')
+wk_like "$h" "^X-Body-Sha256: $SHA" "1.1 origin, no Expect: body intact"
+wk_like "$h" '^X-Saw-Expect: -$' "1.1 origin, no Expect: none was added"
+
 # ---- an HTTP/1.0 origin marked in the config ---------------------------------
 out=$(wk_curl -T "$WK_T/up.bin" -H 'Transfer-Encoding: chunked' -X POST \
     "http://127.0.0.1:$O10/upload")
@@ -69,6 +74,9 @@ wk_like "$(grep '^upload' "$WK_T/o10.log" | tail -n 1)" 'len=20000000 .*expect=n
     "http10 zone: the origin got a Content-Length body, no Expect"
 wk_like "$(grep 'PUT\|POST' "$WK_T/o10.log" | tail -n 1)" 'body=length:20000000' \
     "http10 zone: framed by Content-Length"
+out=$(wk_curl -T "$WK_T/up.bin" -H 'Transfer-Encoding: chunked' -H 'Expect:' \
+    -X POST "http://127.0.0.1:$O10/upload")
+wk_is "$out" "20000000 $SHA" "http10 zone, no Expect: chunked upload intact"
 out=$(expect_py "$O10" /upload)
 wk_like "$out" 'interim: HTTP/1.1 100 Continue' "http10 zone, Expect: wicket answers 100 Continue itself"
 want=$(printf '%s\n' "$out" | sed -n 's/^want //p')
