@@ -20,6 +20,7 @@
 #include "zone/zone.h"
 
 #define COOKIES_HEADER_MAX (64 * 1024)
+#define COOKIES_HEADER_FIRST 2048
 
 static int64_t
 cookies_now_us(void)
@@ -112,10 +113,16 @@ wk_http_cookies_request(struct wk_jar *j, enum wk_zone_cookies policy,
 
 	if (j == NULL || policy == WK_ZONE_COOKIES_OFF)
 		return NULL;
-	jar = wk_malloc(COOKIES_HEADER_MAX);
 	cookies_fetch_info(h, &rq);
+	/* most Cookie fields are short: a small buffer first */
+	jar = wk_malloc(COOKIES_HEADER_FIRST);
 	len = wk_jar_cookie_header(j, host, path, https, &rq, cookies_now_us(),
-	    jar, COOKIES_HEADER_MAX);
+	    jar, COOKIES_HEADER_FIRST);
+	if (len >= COOKIES_HEADER_FIRST) {
+		jar = wk_realloc(jar, COOKIES_HEADER_MAX);
+		len = wk_jar_cookie_header(j, host, path, https, &rq,
+		    cookies_now_us(), jar, COOKIES_HEADER_MAX);
+	}
 	if (len >= COOKIES_HEADER_MAX)
 		len = strlen(jar); /* what fit, whole items only */
 	if (policy == WK_ZONE_COOKIES_JAR_ONLY)
