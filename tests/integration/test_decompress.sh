@@ -183,8 +183,12 @@ want=$("$WK_PY" "$WK_SERVERS/origin.py" --gen-sha256 $GIB)
 got=$(wk_curl --max-time 600 "http://127.0.0.1:$GEN/gen/$GIB?ce=gzip&sha=0" | sha256sum | cut -d' ' -f1)
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$WK_PID/status")
 wk_is "$got" "$want" "1 GiB gzip body: decoded bytes equal the original"
+# a slow reader: the decoding waits for it (back-pressure), then goes on
+want=$("$WK_PY" "$WK_SERVERS/origin.py" --gen-sha256 200000000)
+got=$(wk_curl --max-time 120 --limit-rate 20M "http://127.0.0.1:$GEN/gen/200000000?ce=gzip&sha=0" | sha256sum | cut -d' ' -f1)
 wk_ok "1 GiB gzip body: RSS grew by $(((hwm - rss0) / 1024)) MiB (< 16)" \
     test $((hwm - rss0)) -lt $((16 * 1024))
+wk_is "$got" "$want" "200 MB gzip body to a client reading at 20 MB/s: intact"
 wk_proxy_stop
 
 wk_final_checks
