@@ -48,10 +48,11 @@ struct wk_http_decode {
 	struct decode_job *job; /* out on the pool, or back and not taken */
 	bool job_back;
 	bool orphan; /* freed while a job was out: the job frees it */
-	struct evbuffer *queue; /* encoded bytes not decoded yet */
-	bool chunked;		/* frame the output as chunks */
-	bool ended;		/* the decoder saw the end of every stream */
-	bool done;		/* the last chunk went out */
+	uint64_t in_seen, out_seen; /* the totals when the job went out */
+	struct evbuffer *queue;	    /* encoded bytes not decoded yet */
+	bool chunked;		    /* frame the output as chunks */
+	bool ended; /* the decoder saw the end of every stream */
+	bool done;  /* the last chunk went out */
 	bool limited;
 	uint64_t trailing; /* bytes after the end, ignored */
 	char name[64];
@@ -400,6 +401,8 @@ decode_submit(struct wk_http_decode *d, bool eof)
 	j->out = wk_malloc(DECODE_JOB_OUT);
 	d->job = j;
 	d->job_back = false;
+	d->in_seen = wk_decoder_in_total(d->dec);
+	d->out_seen = wk_decoder_out_total(d->dec);
 	if (wk_workq_submit(d->w, decode_job_run, decode_job_done, j) < 0) {
 		d->job = NULL;
 		decode_job_free(j);
@@ -451,19 +454,20 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		uint64_t before = *written;
 		struct evbuffer_iovec v = { NULL, 0 };
 		enum wk_decode_res res;
-		bool last, stalled = false;
-		/* the first MiB inline (most bodies end there), the rest on
-		 * the pool, one block decoding while the one before is
-		 * written */
-		bool pool = d->w != NULL &&
-		    wk_decoder_out_total(d->dec) >= DECODE_INLINE_MAX;
+		bool last, stalled = false, pool;
 
+		/* while a job is out, the decoder is its own: touch nothing */
 		if (d->job != NULL && !d->job_back)
 			return WK_HTTP_DECODE_WAIT;
 		if (d->job != NULL) {
 			res = decode_take(d, out, written, &stalled);
 			goto outcome;
 		}
+		/* the first MiB inline (most bodies end there), the rest on
+		 * the pool, one block decoding while the one before is
+		 * written */
+		pool = d->w != NULL &&
+		    wk_decoder_out_total(d->dec) >= DECODE_INLINE_MAX;
 		if (evbuffer_get_length(out) >=
 		    high + (pool ? DECODE_AHEAD * DECODE_JOB_OUT : 0))
 			return WK_HTTP_DECODE_FULL;
@@ -520,14 +524,22 @@ wk_http_decode_name(const struct wk_http_decode *d)
 	return d->name;
 }
 
+/* With a job out, the totals from before it (the decoder is the job's). */
+static bool
+decode_out(const struct wk_http_decode *d)
+{
+	return d->job != NULL && !d->job_back;
+}
+
 uint64_t
 wk_http_decode_encoded(const struct wk_http_decode *d)
 {
-	return wk_decoder_in_total(d->dec) + d->trailing;
+	return (decode_out(d) ? d->in_seen : wk_decoder_in_total(d->dec)) +
+	    d->trailing;
 }
 
 uint64_t
 wk_http_decode_decoded(const struct wk_http_decode *d)
 {
-	return wk_decoder_out_total(d->dec);
+	return decode_out(d) ? d->out_seen : wk_decoder_out_total(d->dec);
 }

@@ -66,26 +66,26 @@ workq_main(void *arg)
 int
 wk_workq_start(unsigned n)
 {
+	unsigned made;
+
 	n = WK_MAX(1u, WK_MIN(n, (unsigned)WORKQ_MAX_THREADS));
+	/* the lanes are set up before anyone may submit */
 	pthread_mutex_lock(&Q.mu);
 	Q.stopping = false;
-	Q.running = true;
-	pthread_mutex_unlock(&Q.mu);
-	for (Q.n = 0; Q.n < n; Q.n++) {
-		struct workq_lane *l = &Q.lanes[Q.n];
+	for (made = 0; made < n; made++) {
+		struct workq_lane *l = &Q.lanes[made];
 
 		pthread_cond_init(&l->cv, NULL);
 		l->head = l->tail = NULL;
 		if (pthread_create(&l->thread, NULL, workq_main, l) != 0) {
 			pthread_cond_destroy(&l->cv);
-			if (Q.n == 0) {
-				Q.running = false;
-				return -1;
-			}
 			break;
 		}
 	}
-	return 0;
+	Q.n = made;
+	Q.running = made > 0;
+	pthread_mutex_unlock(&Q.mu);
+	return made > 0 ? 0 : -1;
 }
 
 void
