@@ -37,6 +37,11 @@ wk_require_wicket
 ITER=${WK_CRASH_ITER:-7}
 SEED=${WK_CRASH_SEED:-$RANDOM$RANDOM}
 CUTOFF=2.0
+# Under AddressSanitizer the first flushes after a start were seen to take
+# up to 2.3 s on a 2-core machine: the bound there is twice as generous.
+if grep -q __asan_init "$WICKET" 2>/dev/null; then
+	CUTOFF=4.0
+fi
 wk_diag "iterations $ITER, seed $SEED (WK_CRASH_SEED=$SEED repeats the kill times)"
 
 wk_origin_start http
@@ -258,7 +263,9 @@ def serves(a):
         got = sorted(x for line in body.splitlines() for x in line.split("; ")
                      if x)
         total += len(want)
-        if got != want or not want:
+        # a host may have no row yet (killed before its first flush):
+        # then it must get no cookie either
+        if got != want:
             bad.append("%s: want %d cookies, got %d (%s)" % (
                 h, len(want), len(got),
                 "; ".join(sorted(set(want) ^ set(got))[:4])))
