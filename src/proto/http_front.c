@@ -837,14 +837,19 @@ http_up_connected(struct wk_sess *s)
 			char *host = wk_strdup(r->host);
 			uint16_t port = r->port;
 			const struct wk_zone *z = r->zone;
+			const struct wk_route *route = r->route;
 
 			char via[sizeof(r->upstream)];
 
 			memcpy(via, r->upstream, sizeof(via));
+			/* the route outlives the tunnel's line: reconnects */
+			wk_route_dyn_free(s->tls_dyn);
+			s->tls_dyn = r->dyn;
+			r->dyn = NULL;
 			wk_sess_end_request(s, "intercepted");
 			s->req.zone = z;
 			memcpy(s->req.upstream, via, sizeof(via));
-			wk_intercept_start(s, host, port);
+			wk_intercept_start(s, host, port, route);
 			free(host);
 		} else {
 			wk_relay_start(s);
@@ -959,21 +964,30 @@ http_chain_cb(
 		r->key = r->https ? wk_asprintf("tls:%s", res->key) :
 				    wk_strdup(res->key);
 		r->absolute = res->absolute;
-		if (r->https && !r->absolute) {
-			/* GET https://...: the TLS to the origin is ours */
+		if (s->intercepted || (r->https && !r->absolute)) {
+			/* GET https://..., or the next request of an
+			 * intercepted tunnel: the TLS to the origin is ours */
 			const struct wk_zone *z = r->zone;
-			bool verify = z == NULL || !z->tls_noverify;
+			bool verify = s->intercepted ?
+			    s->tls_verify :
+			    z == NULL || !z->tls_noverify;
+			const char *name =
+			    s->intercepted ? s->tls_host : r->host;
 			struct bufferevent *tb;
 
+			/* a connection not verified is pooled apart */
+			free(r->key);
+			r->key = wk_asprintf("%s:%s",
+			    verify ? "tls" : "tls-unverified", res->key);
 			if (!verify)
 				wk_log_warnx("sess %llu: TLS to %s:%u is NOT "
 					     "verified (tls-verify off in zone "
 					     "%s): testing only",
-				    (unsigned long long)s->id, r->host, r->port,
-				    z->name);
+				    (unsigned long long)s->id, name, r->port,
+				    z != NULL ? z->name : "?");
 			bufferevent_setcb(s->up, NULL, NULL, NULL, NULL);
-			tb = wk_tls_connect(s->w->base, s->up, s->conf, r->host,
-			    r->port, verify);
+			tb = wk_tls_connect(
+			    s->w->base, s->up, s->conf, name, r->port, verify);
 			if (tb == NULL) {
 				wk_http_error(s, 502, "tls", false,
 				    "cannot set up TLS to %s", r->host);
@@ -1012,15 +1026,27 @@ wk_http_forward(struct wk_sess *s)
 			    s->tls_host, s->tls_up_err);
 			return;
 		}
-		if (s->up == NULL) {
-			wk_http_error(s, 502, "upstream-closed", false,
-			    "the connection to %s was closed", s->tls_host);
+		idle_ev = NULL;
+		if (s->up == NULL && !r->retried && s->tls_pool_key != NULL &&
+		    (bev = wk_pool_take(s->w->pool, s->tls_pool_key,
+			 &s->up_addr, &idle_ev)) != NULL) {
+			s->up = bev;
+			wk_sess_set_tls(s, WK_SIDE_UP, bev);
+		} else if (s->up == NULL) {
+			/* the origin closed the last one, or the tunnel began
+			 * with none: a new connection, TLS in http_chain_cb */
+			s->connecting = wk_chain_start(s->w, s->tls_route,
+			    s->tls_dest, s->tls_port, WK_CHAIN_TUNNEL,
+			    s->conf->timeout.connect_ms, http_chain_cb, s);
 			return;
 		}
+		s->up_idle = false;
 		free(r->key);
 		r->key = wk_asprintf("tls:%s:%u", s->tls_host, s->tls_port);
 		r->up_reused = true;
 		http_up_connected(s);
+		if (idle_ev != NULL)
+			event_free(idle_ev); /* see wk_pool_take */
 		return;
 	}
 	/* a pooled connection through the route's first hop (TLS ones
@@ -1029,6 +1055,17 @@ wk_http_forward(struct wk_sess *s)
 	    r->port, key + (r->https ? 4 : 0), sizeof(key) - 4);
 	if (r->https)
 		memcpy(key, "tls:", 4);
+	if (r->is_connect && !r->retried &&
+	    wk_intercept_take_pooled(s, route, r->host, r->port) != NULL) {
+		/* the tunnel starts on an idle TLS connection to the origin */
+		r->up_reused = true;
+		r->hop = route->n_hops > 0 ? route->hops[0] : NULL;
+		free(r->key);
+		r->key = wk_strdup(key);
+		r->absolute = false;
+		http_up_connected(s);
+		return;
+	}
 	if (!r->is_connect && !r->retried &&
 	    (bev = wk_pool_take(s->w->pool, key, &s->up_addr, &idle_ev)) !=
 		NULL) {

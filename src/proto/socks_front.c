@@ -259,7 +259,7 @@ socks_chain_cb(
 		wk_sess_end_request(s, "intercepted");
 		s->req.zone = z;
 		memcpy(s->req.upstream, via, sizeof(via));
-		wk_intercept_start(s, x->host, x->port);
+		wk_intercept_start(s, x->host, x->port, x->route);
 	} else {
 		wk_relay_start(s);
 	}
@@ -296,9 +296,20 @@ socks_target_cb(struct wk_target_result *res, void *arg)
 		x->dyn = res->dyn;
 		res->dyn = NULL;
 		x->route = res->route;
-		x->chain = wk_chain_start(s->w, res->route, x->host, x->port,
-		    WK_CHAIN_TUNNEL, s->conf->timeout.connect_ms,
-		    socks_chain_cb, s);
+		if (wk_intercept_take_pooled(s, x->route, x->host, x->port)) {
+			/* an intercepted tunnel on an idle TLS connection to
+			 * the origin: no connect */
+			struct wk_chain_result pooled = { .tls = true };
+
+			memcpy(&pooled.peer, &s->up_addr, sizeof(pooled.peer));
+			wk_addr_str((struct sockaddr *)&s->up_addr, pooled.via,
+			    sizeof(pooled.via));
+			socks_chain_cb(s->up, &pooled, s);
+		} else {
+			x->chain = wk_chain_start(s->w, res->route, x->host,
+			    x->port, WK_CHAIN_TUNNEL,
+			    s->conf->timeout.connect_ms, socks_chain_cb, s);
+		}
 	}
 	wk_sess_leave(s);
 }

@@ -17,6 +17,7 @@
 #include <event2/event.h>
 
 #include "config/conf.h"
+#include "core/bug.h"
 #include "core/alloc.h"
 #include "core/idna.h"
 #include "log/log.h"
@@ -26,6 +27,8 @@
 #include "sess/relay.h"
 #include "sess/session.h"
 #include "tls/tls.h"
+#include "upstream/chain.h"
+#include "upstream/pool.h"
 #include "worker/worker.h"
 #include "zone/zone.h"
 
@@ -43,7 +46,9 @@ intercept_ready(struct wk_sess *s)
 	wk_log_info("sess %llu: intercepting %s:%u (client %s, origin %s)",
 	    (unsigned long long)s->id, s->tls_host, s->tls_port,
 	    wk_tls_version(s->cli),
-	    s->up != NULL ? wk_tls_version(s->up) : "failed");
+	    s->tls_up_err != NULL ? "failed" :
+		s->up != NULL	  ? wk_tls_version(s->up) :
+				    "connected at the first request");
 	wk_http_start_intercepted(s);
 }
 
@@ -136,14 +141,43 @@ intercept_tls(struct wk_sess *s, const struct wk_tls_hello *h)
 			     "(tls-verify off in zone %s): testing only",
 		    (unsigned long long)s->id, s->tls_host, s->tls_port,
 		    z->name);
-	bufferevent_disable(s->up, EV_READ | EV_WRITE);
-	bufferevent_setcb(s->up, NULL, NULL, NULL, NULL);
+	s->tls_verify = verify;
 	/* the origin is checked against the name the client asked for (a
 	 * SOCKS4 client's tunnel has only an address) */
 	if (strcmp(name, s->tls_host) != 0) {
 		free(s->tls_host);
 		s->tls_host = wk_strdup(name);
 	}
+	if (!verify || strcmp(s->tls_host, s->tls_dest) != 0) {
+		free(s->tls_pool_key);
+		s->tls_pool_key = NULL;
+	}
+	if (s->tls_up_pooled) {
+		/* a pooled connection, verified for tls_dest: if that is the
+		 * name, it serves; if not, back it goes, and the first request
+		 * connects */
+		s->tls_up_done = true;
+		if (s->tls_pool_key == NULL) {
+			char key[WK_HOST_MAX + 96];
+
+			wk_intercept_pool_key(s->tls_route, s->tls_dest,
+			    s->tls_port, key, sizeof(key));
+			wk_sess_park_upstream(s, key);
+		}
+		s->tls_up_pooled = false;
+		bufferevent_trigger(
+		    bufferevent_get_underlying(cli), EV_READ, 0);
+		return;
+	}
+	if (s->up == NULL) {
+		/* no connection yet: the first request makes it */
+		s->tls_up_done = true;
+		bufferevent_trigger(
+		    bufferevent_get_underlying(cli), EV_READ, 0);
+		return;
+	}
+	bufferevent_disable(s->up, EV_READ | EV_WRITE);
+	bufferevent_setcb(s->up, NULL, NULL, NULL, NULL);
 	up = wk_tls_connect(
 	    base, s->up, s->conf, s->tls_host, s->tls_port, verify);
 	if (up == NULL) {
@@ -223,18 +257,64 @@ wk_intercept_wanted(const struct wk_sess *s)
 }
 
 void
-wk_intercept_start(struct wk_sess *s, const char *host, uint16_t port)
+wk_intercept_pool_key(const struct wk_route *route, const char *host,
+    uint16_t port, char *key, size_t len)
 {
+	WK_BUG_ON(len < 8);
+	memcpy(key, "tls:", 4);
+	wk_chain_key(route != NULL && route->n_hops > 0 ? route->hops[0] : NULL,
+	    WK_CHAIN_TUNNEL, host, port, key + 4, len - 4);
+}
+
+struct bufferevent *
+wk_intercept_take_pooled(struct wk_sess *s, const struct wk_route *route,
+    const char *host, uint16_t port)
+{
+	char key[WK_HOST_MAX + 96];
+	struct bufferevent *bev;
+	struct event *idle_ev;
+
+	if (!wk_intercept_wanted(s) || s->req.zone->tls_noverify)
+		return NULL;
+	wk_intercept_pool_key(route, host, port, key, sizeof(key));
+	bev = wk_pool_take(s->w->pool, key, &s->up_addr, &idle_ev);
+	if (bev == NULL)
+		return NULL;
+	event_free(idle_ev);
+	s->up = bev;
+	wk_sess_set_tls(s, WK_SIDE_UP, bev);
+	s->tls_up_pooled = true;
+	return bev;
+}
+
+void
+wk_intercept_start(struct wk_sess *s, const char *host, uint16_t port,
+    const struct wk_route *route)
+{
+	const struct wk_zone *z = s->req.zone;
+	char key[WK_HOST_MAX + 96];
+
 	free(s->tls_host);
 	s->tls_host = wk_strdup(host);
+	free(s->tls_dest);
+	s->tls_dest = wk_strdup(host);
 	s->tls_port = port;
+	s->tls_route = route;
+	s->tls_verify = z == NULL || !z->tls_noverify;
+	free(s->tls_pool_key);
+	s->tls_pool_key = NULL;
+	if (s->tls_verify) {
+		wk_intercept_pool_key(route, host, port, key, sizeof(key));
+		s->tls_pool_key = wk_strdup(key);
+	}
 	free(s->tls_via);
 	s->tls_via = s->req.upstream[0] ? wk_strdup(s->req.upstream) : NULL;
 	s->tls_prev_front = s->front;
 	s->front = &intercept_sniff_ops;
 	/* the client speaks first; the origin waits */
 	wk_sess_reading(s, WK_SIDE_UP, false);
-	bufferevent_disable(s->up, EV_READ | EV_WRITE);
+	if (s->up != NULL)
+		bufferevent_disable(s->up, EV_READ | EV_WRITE);
 	wk_sess_set_state(s, WK_SESS_ST_HEAD);
 	s->read_limit[WK_SIDE_CLI] = INTERCEPT_HELLO_MAX;
 	wk_sess_reading(s, WK_SIDE_CLI, true);

@@ -412,6 +412,46 @@ req_clear(struct wk_req *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* Pools s->up under key when reuse and it can be, frees it otherwise. */
+static void
+sess_release_upstream(struct wk_sess *s, bool reuse, const char *key)
+{
+	if (reuse && s->up != NULL && s->tls[WK_SIDE_UP]) {
+		/* a TLS connection is parked whole; bytes the socket layer
+		 * read but TLS did not consume would be lost */
+		struct bufferevent *u = bufferevent_get_underlying(s->up);
+
+		if (u == NULL || evbuffer_get_length(bufferevent_get_input(u)))
+			reuse = false;
+	}
+	if (s->up == NULL) {
+		sess_reading_free(s, WK_SIDE_UP);
+		return;
+	}
+	if (reuse && key != NULL && !s->w->draining &&
+	    evbuffer_get_length(bufferevent_get_input(s->up)) == 0) {
+		/* the pool watches the fd before we stop: no epoll change */
+		wk_pool_put(s->w->pool, key, s->up,
+		    (struct sockaddr *)&s->up_addr,
+		    s->conf->timeout.pool_idle_ms);
+		sess_reading_free(s, WK_SIDE_UP);
+	} else {
+		sess_reading_free(s, WK_SIDE_UP);
+		bufferevent_free(s->up);
+	}
+	s->up = NULL;
+	s->up_eof = false;
+	s->up_paused = false;
+	s->up_idle = false;
+	s->tls[WK_SIDE_UP] = false;
+}
+
+void
+wk_sess_park_upstream(struct wk_sess *s, const char *key)
+{
+	sess_release_upstream(s, true, key);
+}
+
 void
 wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 {
@@ -431,35 +471,16 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 		/* the TLS connection to the origin serves the next request of
 		 * this client connection */
 		wk_sess_reading(s, WK_SIDE_UP, false);
+		s->up_idle = true;
 		return;
 	}
-	if (reuse && s->up != NULL && s->tls[WK_SIDE_UP]) {
-		/* a TLS connection is parked whole; bytes the socket layer
-		 * read but TLS did not consume would be lost */
-		struct bufferevent *u = bufferevent_get_underlying(s->up);
-
-		if (u == NULL || evbuffer_get_length(bufferevent_get_input(u)))
-			reuse = false;
-	}
-	if (s->up == NULL) {
-		sess_reading_free(s, WK_SIDE_UP);
+	if (s->up != NULL && s->intercepted && s->up_idle) {
+		/* ... or, once this client is done, another tunnel's */
+		sess_release_upstream(
+		    s, s->tls_pool_key != NULL, s->tls_pool_key);
 		return;
 	}
-	if (reuse && s->req.key != NULL && !s->w->draining &&
-	    evbuffer_get_length(bufferevent_get_input(s->up)) == 0) {
-		/* the pool watches the fd before we stop: no epoll change */
-		wk_pool_put(s->w->pool, s->req.key, s->up,
-		    (struct sockaddr *)&s->up_addr,
-		    s->conf->timeout.pool_idle_ms);
-		sess_reading_free(s, WK_SIDE_UP);
-	} else {
-		sess_reading_free(s, WK_SIDE_UP);
-		bufferevent_free(s->up);
-	}
-	s->up = NULL;
-	s->up_eof = false;
-	s->up_paused = false;
-	s->tls[WK_SIDE_UP] = false;
+	sess_release_upstream(s, reuse, s->req.key);
 }
 
 void
@@ -550,6 +571,11 @@ sess_teardown(struct wk_sess *s)
 	s->tls_up_err = NULL;
 	free(s->tls_via);
 	s->tls_via = NULL;
+	free(s->tls_dest);
+	s->tls_dest = NULL;
+	free(s->tls_pool_key);
+	s->tls_pool_key = NULL;
+	wk_route_dyn_free(s->tls_dyn);
 	if (s->conf != NULL) {
 		wk_conf_unref(s->conf);
 		s->conf = NULL;

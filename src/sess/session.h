@@ -180,6 +180,16 @@ struct wk_sess {
 	bool tls_up_done;  /* the origin's handshake finished */
 	char *tls_up_err;  /* why the origin's failed, or NULL */
 	char *tls_via;	   /* the tunnel's UPSTREAM, for its requests' lines */
+	char *tls_dest;	   /* where the tunnel goes (tls_host: the SNI's) */
+	const struct wk_route *tls_route; /* the tunnel's, for reconnecting */
+	struct wk_route_dyn *tls_dyn;	  /* ... when a PAC script gave it */
+	bool tls_verify; /* the origin's certificate is checked */
+	/* The pool key of the origin connection ("tls:..."), NULL when it
+	 * must not be shared: not verified, or verified for a name other
+	 * than tls_dest. */
+	char *tls_pool_key;
+	bool up_idle;	    /* intercepted: s->up is between requests */
+	bool tls_up_pooled; /* s->up came from the pool at the CONNECT */
 	const struct wk_front_ops *tls_prev_front; /* for a non-TLS tunnel */
 	struct event *tls_drain; /* closing: re-checks a TLS client's output */
 	void (*tls_drained)(struct wk_sess *s); /* ... then calls this */
@@ -220,6 +230,9 @@ uint64_t wk_sess_now_ms(struct wk_sess *s);
 void wk_sess_end_request(struct wk_sess *s, const char *reason);
 /* Frees the upstream connection (or returns it to the pool). */
 void wk_sess_drop_upstream(struct wk_sess *s, bool reuse);
+/* Returns the idle upstream connection to the pool under key (or frees it
+ * when it cannot be reused). */
+void wk_sess_park_upstream(struct wk_sess *s, const char *key);
 
 /* Trampoline bracket: callbacks call enter first and leave last. The
  * outermost leave writes what the callback queued (wk_sess_flush) and frees

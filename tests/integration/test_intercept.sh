@@ -199,6 +199,57 @@ n1=$(grep -c "tls version=" "$WK_T/good.log")
 wk_ok "GET https://: two requests, at most one new TLS handshake ($((n1 - n0)))" \
     test $((n1 - n0)) -le 1
 
+# origin connections of intercepted tunnels are pooled (one worker, so
+# the pool is the same for every tunnel): three tunnels one after the
+# other, each asking for its origin connection's id, all get the same one
+wk_proxy_start_or_bail "workers 1" "tls-ca-file $WK_TESTCA" \
+    "zone all { match *; intercept on }"
+P=$WK_PROXY_PORT
+CA=$WK_DIR/state/ca/ca.pem
+wk_retry 10 test -s "$CA"
+n0=$(grep -c "tls version=" "$WK_T/good.log")
+ids=$(for i in 1 2 3; do pc "https://localhost:$G/conn-id"; done)
+wk_is "$(printf '%s\n' "$ids" | sort -u | wc -l)" 1 \
+    "intercepted tunnels one after the other share one origin connection ($(echo $ids))"
+n1=$(grep -c "tls version=" "$WK_T/good.log")
+wk_is "$((n1 - n0))" 1 "three intercepted tunnels, one TLS handshake with the origin"
+s1=$(curl -sS --max-time 20 --socks5-hostname "127.0.0.1:$P" --cacert "$CA" \
+    "https://localhost:$G/conn-id")
+wk_is "$s1" "$(printf '%s\n' "$ids" | sed -n 1p)" \
+    "a SOCKS5 tunnel starts on the idle origin connection an HTTP tunnel left"
+# a client that says Connection: close ends its tunnel, not the origin
+# connection (the close is hop-by-hop): the next tunnel gets that one
+c1=$(pc -H "Connection: close" "https://localhost:$G/conn-id")
+c2=$(pc -H "Connection: close" "https://localhost:$G/conn-id")
+wk_ok "clients sending Connection: close: the origin connection still serves the next tunnel ($c1, $c2)" \
+    test -n "$c1" -a "$c1" = "$c2"
+# the origin closes after a response: the next request of the same
+# intercepted connection gets a new origin connection (it used to get 502)
+out=$(pc "https://localhost:$G/conn-id?close=1" "https://localhost:$G/conn-id" \
+    -w ' %{http_code} %{num_connects}\n' | paste -d '' - -)
+wk_like "$(printf '%s\n' "$out" | sed -n 1p)" "^[0-9]+ 200 1$" \
+    "the origin closes after the first response: 200"
+wk_like "$(printf '%s\n' "$out" | sed -n 2p)" "^[0-9]+ 200 0$" \
+    "... and the second request on the same tunnel: 200 from a new origin connection"
+a=$(printf '%s\n' "$out" | sed -n '1s/ .*//p')
+b=$(printf '%s\n' "$out" | sed -n '2s/ .*//p')
+wk_ok "... which is another origin connection ($a, then $b)" test "$a" != "$b"
+# a pooled connection was verified for the name it is filed under: a
+# tunnel to 127.0.0.1 (no SNI, the IP SAN) leaves one filed under
+# 127.0.0.1; a tunnel to the same address whose client asks for localhost
+# must not be given it
+id_ip=$(pc "https://127.0.0.1:$G/conn-id")
+id_ip2=$(pc "https://127.0.0.1:$G/conn-id")
+wk_is "$id_ip2" "$id_ip" "a tunnel to 127.0.0.1 reuses the connection filed under 127.0.0.1"
+id_sni=$(pc --connect-to "localhost:$G:127.0.0.1:$G" "https://localhost:$G/conn-id")
+wk_like "$(cat "$WK_ACCESS")" "CONNECT 127\.0\.0\.1:$G 200 " \
+    "curl --connect-to: the CONNECT names 127.0.0.1"
+wk_ok "SNI localhost in a tunnel to 127.0.0.1: not the connection verified for 127.0.0.1 ($id_ip, $id_sni)" \
+    test -n "$id_sni" -a "$id_sni" != "$id_ip"
+wk_is "$(pc "https://127.0.0.1:$G/conn-id")" "$id_ip" \
+    "... which went back to the pool for the next tunnel to 127.0.0.1"
+wk_proxy_stop
+
 # an https upstream proxy: TLS to the proxy (here a TLS front on a second
 # wicket), verified against the test CA; plain requests in absolute form,
 # a CONNECT tunnel (bytes copied, a TLS side has no splice) and an
