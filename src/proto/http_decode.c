@@ -9,6 +9,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <pthread.h>
+
 #include <event2/buffer.h>
 
 #include "config/conf.h"
@@ -17,6 +19,7 @@
 #include "log/log.h"
 #include "proto/http_decode.h"
 #include "sys/workq.h"
+#include "worker/worker.h"
 #include "sess/session.h"
 #include "zone/zone.h"
 
@@ -27,14 +30,22 @@
 #define DECODE_RATIO_AFTER (1024 * 1024) /* small bodies may compress well */
 /* room for one step's chunk: its size line, the data, CRLF */
 #define DECODE_STEP_ROOM (DECODE_CHUNK_LINE + DECODE_BUF + 2)
-/* Past this much decoded, blocks are decoded on the pool (src/sys/workq.c):
- * a job takes this much of the queue and fills this much output. */
+/* Past this much decoded, the body is decoded on the pool
+ * (src/sys/workq.c): a job takes up to DECODE_JOB_IN of the queue and
+ * decodes it into blocks, each handed to the worker as soon as it is full
+ * while the job goes on with the next (the worker writes one block while
+ * the pool decodes the next; a block stays small enough to be written
+ * from the cache). A job stops early once the client's output (as of the
+ * worker's last look) and the blocks not taken yet reach DECODE_JOB_OUT:
+ * a slow client bounds the memory, not the job. */
 #define DECODE_INLINE_MAX (1024 * 1024)
-#define DECODE_JOB_IN (256 * 1024)
-#define DECODE_JOB_OUT (4 * DECODE_STEP_ROOM)
-/* blocks the client's output may hold past the high mark while the pool
- * decodes the next: a bursty reader never finds the pipe empty */
-#define DECODE_AHEAD 4
+#define DECODE_JOB_IN (1024 * 1024)
+#define DECODE_BLOCK (8 * DECODE_STEP_ROOM)
+#define DECODE_JOB_OUT (3 * DECODE_BLOCK)
+/* A job starts while the client's output holds less than the high mark
+ * plus this: what it holds keeps the client busy until the first block
+ * is back. */
+#define DECODE_AHEAD DECODE_BLOCK
 /* What wicket asks for on behalf of a client (compress-upstream). */
 #define DECODE_OURS "gzip, br, zstd"
 
@@ -236,22 +247,58 @@ wk_http_decode_new(const struct wk_decode_plan *plan, const struct wk_config *c,
 	return d;
 }
 
-/* A block decoded on the pool: the decoder is the job's meanwhile. */
+/* A full block of framed output on its way to the worker. */
+struct decode_block {
+	struct decode_block *next;
+	size_t len;
+	char data[];
+};
+
+/* Decoding on the pool: the decoder is the job's meanwhile. */
 struct decode_job {
 	struct wk_http_decode *d;
+	struct wk_worker *w;
 	uint8_t *in; /* a copy of the queue's first bytes */
 	size_t in_len, used;
-	bool last; /* they are the body's last */
-	char *out; /* framed output, handed to the client's evbuffer */
-	size_t out_len;
+	bool last;		  /* they are the body's last */
+	struct decode_block *out; /* the block being filled */
+	unsigned blocks;	  /* blocks begun */
 	enum wk_decode_res res;
+	pthread_mutex_t mu;	   /* guards the next four */
+	struct decode_block *full; /* full blocks the worker has not taken */
+	size_t full_len;	   /* their bytes */
+	size_t client_out;	   /* the client's output when it took some */
+	bool posted;		   /* decode_job_blocks is on its way */
 };
+
+static struct decode_block *
+decode_block_new(void)
+{
+	struct decode_block *b = wk_malloc(sizeof(*b) + DECODE_BLOCK);
+
+	b->next = NULL;
+	b->len = 0;
+	return b;
+}
+
+static void
+decode_blocks_free(struct decode_block *b)
+{
+	while (b != NULL) {
+		struct decode_block *next = b->next;
+
+		free(b);
+		b = next;
+	}
+}
 
 static void
 decode_job_free(struct decode_job *j)
 {
 	free(j->in);
 	free(j->out);
+	decode_blocks_free(j->full);
+	pthread_mutex_destroy(&j->mu);
 	free(j);
 }
 
@@ -341,8 +388,20 @@ decode_step(struct wk_http_decode *d, struct evbuffer *out,
 	return res;
 }
 
-/* On a pool thread: steps until the output block is full, the input is
- * used up, or the stream ends or fails. */
+/* Back on the worker: blocks the job finished; the owner takes them in
+ * its next run. (Posted before the job's done, which frees the job.) */
+static void
+decode_job_blocks(void *arg)
+{
+	struct decode_job *j = arg;
+
+	if (!j->d->orphan)
+		j->d->ready(j->d->ready_arg);
+}
+
+/* On a pool thread: steps until the input is used up, the stream ends or
+ * fails, or the output waiting reaches DECODE_JOB_OUT; every full block
+ * but the last goes to the worker at once. */
 static void
 decode_job_run(void *arg)
 {
@@ -350,14 +409,36 @@ decode_job_run(void *arg)
 
 	for (;;) {
 		size_t used = 0, len = 0;
+		bool post;
 
-		j->res = decode_step_mem(j->d, j->out + j->out_len,
+		j->res = decode_step_mem(j->d, j->out->data + j->out->len,
 		    j->in + j->used, j->in_len - j->used, &used, j->last, &len);
 		j->used += used;
-		j->out_len += len;
-		if (j->res != WK_DECODE_OK || (used == 0 && len == 0) ||
-		    DECODE_JOB_OUT - j->out_len < DECODE_STEP_ROOM)
+		j->out->len += len;
+		if (j->res != WK_DECODE_OK || (used == 0 && len == 0))
 			break;
+		if (DECODE_BLOCK - j->out->len >= DECODE_STEP_ROOM)
+			continue;
+		pthread_mutex_lock(&j->mu);
+		if (j->client_out + j->full_len + j->out->len >=
+		    DECODE_JOB_OUT) {
+			/* enough waits: this block goes back with the job */
+			pthread_mutex_unlock(&j->mu);
+			break;
+		}
+		struct decode_block **tail = &j->full;
+
+		while (*tail != NULL)
+			tail = &(*tail)->next;
+		*tail = j->out;
+		j->full_len += j->out->len;
+		post = !j->posted;
+		j->posted = true;
+		pthread_mutex_unlock(&j->mu);
+		if (post)
+			wk_worker_post(j->w, decode_job_blocks, j);
+		j->out = decode_block_new();
+		j->blocks++;
 	}
 }
 
@@ -385,20 +466,47 @@ decode_out_free(const void *data, size_t len, void *arg)
 	free(arg);
 }
 
+/* Moves the job's full blocks (by reference) to out. */
+static void
+decode_take_full(struct decode_job *j, struct evbuffer *out, uint64_t *written)
+{
+	struct decode_block *b;
+
+	pthread_mutex_lock(&j->mu);
+	b = j->full;
+	j->full = NULL;
+	j->client_out = evbuffer_get_length(out) + j->full_len;
+	j->full_len = 0;
+	j->posted = false;
+	pthread_mutex_unlock(&j->mu);
+	while (b != NULL) {
+		struct decode_block *next = b->next;
+
+		evbuffer_add_reference(
+		    out, b->data, b->len, decode_out_free, b);
+		*written += b->len;
+		b = next;
+	}
+}
+
 /* Sends a block of the queue to the pool. Returns false when the pool is
  * not there (decode inline). */
 static bool
-decode_submit(struct wk_http_decode *d, bool eof)
+decode_submit(struct wk_http_decode *d, struct evbuffer *out, bool eof)
 {
 	size_t qlen = evbuffer_get_length(d->queue);
 	struct decode_job *j = wk_calloc(1, sizeof(*j));
 
 	j->d = d;
+	j->w = d->w;
+	pthread_mutex_init(&j->mu, NULL);
 	j->in_len = WK_MIN(qlen, (size_t)DECODE_JOB_IN);
 	j->in = wk_malloc(WK_MAX(j->in_len, (size_t)1));
 	evbuffer_copyout(d->queue, j->in, j->in_len);
 	j->last = eof && j->in_len == qlen;
-	j->out = wk_malloc(DECODE_JOB_OUT);
+	j->out = decode_block_new();
+	j->blocks = 1;
+	j->client_out = evbuffer_get_length(out);
 	d->job = j;
 	d->job_back = false;
 	d->in_seen = wk_decoder_in_total(d->dec);
@@ -421,13 +529,15 @@ decode_take(struct wk_http_decode *d, struct evbuffer *out, uint64_t *written,
 	enum wk_decode_res res = j->res;
 
 	evbuffer_drain(d->queue, j->used);
-	if (j->out_len > 0) {
+	decode_take_full(j, out, written);
+	*stalled = res == WK_DECODE_OK && j->used == 0 && j->out->len == 0 &&
+	    j->blocks == 1;
+	if (j->out->len > 0) {
 		evbuffer_add_reference(
-		    out, j->out, j->out_len, decode_out_free, j->out);
-		*written += j->out_len;
+		    out, j->out->data, j->out->len, decode_out_free, j->out);
+		*written += j->out->len;
 		j->out = NULL;
 	}
-	*stalled = res == WK_DECODE_OK && j->used == 0 && j->out_len == 0;
 	d->job = NULL;
 	d->job_back = false;
 	decode_job_free(j);
@@ -456,9 +566,12 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		enum wk_decode_res res;
 		bool last, stalled = false, pool;
 
-		/* while a job is out, the decoder is its own: touch nothing */
-		if (d->job != NULL && !d->job_back)
+		/* while a job is out, the decoder is its own: touch nothing
+		 * but the blocks it has finished */
+		if (d->job != NULL && !d->job_back) {
+			decode_take_full(d->job, out, written);
 			return WK_HTTP_DECODE_WAIT;
+		}
 		if (d->job != NULL) {
 			res = decode_take(d, out, written, &stalled);
 			goto outcome;
@@ -469,7 +582,7 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		pool = d->w != NULL &&
 		    wk_decoder_out_total(d->dec) >= DECODE_INLINE_MAX;
 		if (evbuffer_get_length(out) >=
-		    high + (pool ? DECODE_AHEAD * DECODE_JOB_OUT : 0))
+		    high + (pool ? DECODE_AHEAD : 0))
 			return WK_HTTP_DECODE_FULL;
 		if (d->ended) {
 			/* after the end: nothing more is decoded */
@@ -486,7 +599,7 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		}
 		if (qlen == 0 && !eof)
 			return WK_HTTP_DECODE_MORE;
-		if (pool && decode_submit(d, eof))
+		if (pool && decode_submit(d, out, eof))
 			return WK_HTTP_DECODE_WAIT;
 		if (qlen > 0 && evbuffer_peek(d->queue, -1, NULL, &v, 1) < 1)
 			return decode_fail(d, WK_DECODE_OK);
@@ -504,6 +617,12 @@ outcome:
 			return decode_fail(d, res);
 	}
 	return WK_HTTP_DECODE_DONE;
+}
+
+size_t
+wk_http_decode_resume_mark(void)
+{
+	return DECODE_AHEAD;
 }
 
 const char *

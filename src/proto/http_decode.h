@@ -68,6 +68,11 @@ enum wk_http_decode_res {
 enum wk_http_decode_res wk_http_decode_run(struct wk_http_decode *d,
     struct evbuffer *out, size_t high, bool eof, uint64_t *written);
 
+/* After FULL: call again once out has drained to this many bytes. Blocks
+ * decoded on the pool are large, so the next one is started while out
+ * still holds enough to keep the client busy until it is back. */
+size_t wk_http_decode_resume_mark(void);
+
 /* After FAIL: what went wrong, and whether it was a limit (a bomb). */
 const char *wk_http_decode_error(const struct wk_http_decode *d);
 bool wk_http_decode_limited(const struct wk_http_decode *d);

@@ -10,6 +10,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/event.h>
 
 #include "core/alloc.h"
 #include "core/bug.h"
@@ -49,6 +50,8 @@ wk_http_resp_done(struct wk_sess *s)
 	bool keep_cli;
 
 	r->resp = WK_RESP_DONE;
+	if (r->decode != NULL)
+		bufferevent_setwatermark(s->cli, EV_WRITE, HTTP_BODY_LOW, 0);
 	keep_cli =
 	    r->keep_alive && r->body_done && !s->cli_eof && !s->w->draining;
 	if (s->up != NULL &&
@@ -71,7 +74,7 @@ http_resp_pause(struct wk_sess *s)
 }
 
 /* Decodes what the body brought so far into the client's output. */
-static void
+static enum wk_http_decode_res
 http_resp_decode(struct wk_sess *s)
 {
 	struct wk_req *r = &s->req;
@@ -107,6 +110,7 @@ http_resp_decode(struct wk_sess *s)
 	case WK_HTTP_DECODE_WAIT:
 		break;
 	}
+	return res;
 }
 
 /* A block decoded on the pool is back. */
@@ -129,6 +133,7 @@ wk_http_resp_body(struct wk_sess *s)
 	struct evbuffer *in = bufferevent_get_input(s->up);
 	struct evbuffer *out = bufferevent_get_output(s->cli);
 
+again:
 	/* a decoding takes more only once it has caught up */
 	while (!r->resp_ended && evbuffer_get_length(in) > 0 &&
 	    (r->decode == NULL ||
@@ -165,7 +170,12 @@ wk_http_resp_body(struct wk_sess *s)
 		    !s->reading[WK_SIDE_UP] &&
 		    evbuffer_get_length(in) < s->read_limit[WK_SIDE_UP])
 			wk_sess_reading(s, WK_SIDE_UP, true);
-		http_resp_decode(s);
+		/* a block back from the pool may have used up the queue
+		 * while the input waited for room in it: no read event
+		 * comes for that input (reading stops at the read limit) */
+		if (http_resp_decode(s) == WK_HTTP_DECODE_MORE &&
+		    !r->resp_ended && evbuffer_get_length(in) > 0)
+			goto again;
 		return;
 	}
 	if (r->resp_ended) {
@@ -268,9 +278,14 @@ wk_http_resp_head(struct wk_sess *s)
 				       h.body != WK_HTTP_BODY_CLOSE &&
 			!(r->client_http10 && h.body == WK_HTTP_BODY_CHUNKED);
 
-		if (decode)
+		if (decode) {
 			r->decode = wk_http_decode_new(&plan, s->conf,
 			    !r->client_http10, s->w, http_resp_decoded, s);
+			/* the client's write callback resumes the decoding
+			 * early enough to keep it busy (see http_decode.c) */
+			bufferevent_setwatermark(
+			    s->cli, EV_WRITE, wk_http_decode_resume_mark(), 0);
+		}
 		r->resp_dechunk = h.body == WK_HTTP_BODY_CHUNKED &&
 		    (r->client_http10 || decode);
 		if (!framed || !r->body_done)

@@ -556,7 +556,8 @@ test_free_with_block_back(void **state)
 }
 
 /* The session calls run again (the client's socket drained, more body
- * came) while a block is out: WAIT, nothing written, nothing taken; it
+ * came) while a block is out: WAIT, nothing taken from the queue, nothing
+ * written but the job's finished blocks; it
  * reads the sizes for the access line (a session closed mid-body); then
  * it goes on. Under ThreadSanitizer both race with the pool thread, which
  * owns the decoder meanwhile: wk_http_decode_run reads
@@ -580,12 +581,15 @@ test_run_while_block_out(void **state)
 	while (!posts_pending(f->w) || calls < 100) {
 		uint64_t w = 1;
 		size_t queued = wk_http_decode_queued(dr.d);
+		size_t before = evbuffer_get_length(dr.out);
 
 		assert_int_equal(wk_http_decode_run(dr.d, dr.out, HIGH,
 				     dr.fed == dr.in_len, &w),
 		    WK_HTTP_DECODE_WAIT);
-		assert_int_equal(w, 0);
-		assert_int_equal(evbuffer_get_length(dr.out), 0);
+		/* only blocks the job has finished, whole */
+		assert_int_equal(evbuffer_get_length(dr.out), before + w);
+		assert_true(w % 8 == 0);
+		dr.written += w;
 		assert_int_equal(wk_http_decode_queued(dr.d), queued);
 		assert_true(wk_http_decode_decoded(dr.d) >= MIB);
 		assert_true(wk_http_decode_encoded(dr.d) <= B.gz_len);
@@ -634,6 +638,77 @@ decode_corrupt(struct fixture *f, const uint8_t *bad, const char *want)
 
 /* The empty stored block's NLEN flipped (at 5 MiB): the decoder
  * stops there, far past the first MiB. */
+struct readies_after {
+	struct drive *dr;
+	unsigned n;
+};
+
+static bool
+drive_readies_after(void *arg)
+{
+	struct readies_after *ra = arg;
+
+	return ra->dr->readies > ra->n;
+}
+
+/* A client that reads nothing: the decoding stops (FULL) with its output
+ * far short of the 20 MiB body (a job on the pool stops once enough of
+ * its output waits), and stays there while the pool has nothing to do. */
+static void
+test_stalled_client_bounded(void **state)
+{
+	struct fixture *f = *state;
+	struct drive dr;
+	enum wk_http_decode_res res = WK_HTTP_DECODE_MORE;
+
+	drive_init(&dr, f, B.gz, B.gz_len, true, f->w);
+	dr.hold = true; /* ready only counts */
+	for (unsigned i = 0; i < 10000; i++) {
+		uint64_t w = 0;
+		struct readies_after ra = { &dr, dr.readies };
+
+		res = wk_http_decode_run(
+		    dr.d, dr.out, HIGH, dr.fed == dr.in_len, &w);
+		dr.written += w;
+		assert_true(res == WK_HTTP_DECODE_MORE ||
+		    res == WK_HTTP_DECODE_WAIT || res == WK_HTTP_DECODE_FULL);
+		/* the body comes faster than it is decoded */
+		while (
+		    dr.fed < dr.in_len && wk_http_decode_queued(dr.d) < 4 * MIB)
+			drive_feed(&dr);
+		if (res == WK_HTTP_DECODE_MORE) {
+			continue;
+		} else if (res == WK_HTTP_DECODE_WAIT) {
+			assert_true(run_until(drive_readies_after, &ra, 30000));
+		} else if (dr.written < 2 * MIB) {
+			/* the client reads the first MiBs (decoded inline),
+			 * then nothing */
+			evbuffer_add_buffer(dr.sent, dr.out);
+		} else {
+			break;
+		}
+	}
+	assert_int_equal(res, WK_HTTP_DECODE_FULL);
+	assert_true(dr.written >= 2 * MIB);
+	assert_true(evbuffer_get_length(dr.out) < 8 * MIB);
+	assert_int_equal(
+	    evbuffer_get_length(dr.out) + evbuffer_get_length(dr.sent),
+	    dr.written);
+	/* asked again, still nothing read: FULL, nothing more */
+	for (int i = 0; i < 3; i++) {
+		uint64_t w = 0;
+
+		assert_int_equal(wk_http_decode_run(dr.d, dr.out, HIGH,
+				     dr.fed == dr.in_len, &w),
+		    WK_HTTP_DECODE_FULL);
+		assert_int_equal(w, 0);
+	}
+	assert_true(run_until(NULL, NULL, 20));
+	assert_false(posts_pending(f->w));
+	assert_true(dr.written < BODY_LEN / 2);
+	drive_clear(&dr);
+}
+
 static void
 test_corrupt_on_pool(void **state)
 {
@@ -688,6 +763,8 @@ main(void)
 		    test_free_with_block_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_run_while_block_out, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_stalled_client_bounded, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_corrupt_on_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(
