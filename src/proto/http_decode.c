@@ -23,7 +23,7 @@
 #include "sess/session.h"
 #include "zone/zone.h"
 
-#define DECODE_BUF (128 * 1024) /* decoded bytes per step (< 16 MiB) */
+#define DECODE_BUF (256 * 1024) /* decoded bytes per step (< 16 MiB) */
 /* A chunk's size line, fixed width so the data can be decoded in place
  * after it (leading zeros are valid: RFC 9112 7.1) */
 #define DECODE_CHUNK_LINE 8		 /* "%06zx\r\n" */
@@ -40,7 +40,7 @@
  * a slow client bounds the memory, not the job. */
 #define DECODE_INLINE_MAX (1024 * 1024)
 #define DECODE_JOB_IN (1024 * 1024)
-#define DECODE_BLOCK (8 * DECODE_STEP_ROOM)
+#define DECODE_BLOCK (4 * DECODE_STEP_ROOM)
 #define DECODE_JOB_OUT (3 * DECODE_BLOCK)
 /* A job starts while the client's output holds less than the high mark
  * plus this: what it holds keeps the client busy until the first block
