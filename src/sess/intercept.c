@@ -192,6 +192,50 @@ intercept_tls(struct wk_sess *s, const struct wk_tls_hello *h)
 	bufferevent_trigger(bufferevent_get_underlying(cli), EV_READ, 0);
 }
 
+/* A plain connection for a tunnel that began on a pooled TLS one and
+ * turned out not to be TLS: the relay starts once it is up. */
+static void
+intercept_raw_cb(
+    struct bufferevent *bev, const struct wk_chain_result *res, void *arg)
+{
+	struct wk_sess *s = arg;
+
+	WK_BUG_ON(s->magic != WK_SESS_MAGIC);
+	s->connecting = NULL;
+	wk_sess_enter(s);
+	if (bev == NULL) {
+		wk_log_info("sess %llu: %s:%u: %s", (unsigned long long)s->id,
+		    s->tls_dest, s->tls_port, res->detail);
+		wk_sess_close(s, "connect failed");
+	} else {
+		s->up = bev;
+		memcpy(&s->up_addr, &res->peer, sizeof(s->up_addr));
+		if (res->tls)
+			wk_sess_set_tls(
+			    s, WK_SIDE_UP, bev); /* an https proxy */
+		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+		bufferevent_disable(bev, EV_READ | EV_WRITE);
+		s->front = s->tls_prev_front;
+		wk_relay_start(s);
+	}
+	wk_sess_leave(s);
+}
+
+static void
+intercept_raw_connect(struct wk_sess *s)
+{
+	char key[WK_HOST_MAX + 96];
+
+	wk_intercept_pool_key(
+	    s->tls_route, s->tls_dest, s->tls_port, key, sizeof(key));
+	wk_sess_park_upstream(s, key);
+	s->tls_up_pooled = false;
+	wk_sess_reading(s, WK_SIDE_CLI, false);
+	s->connecting = wk_chain_start(s->w, s->tls_route, s->tls_dest,
+	    s->tls_port, WK_CHAIN_TUNNEL, s->conf->timeout.connect_ms,
+	    intercept_raw_cb, s);
+}
+
 static void
 intercept_sniff_read(struct wk_sess *s, int side)
 {
@@ -214,6 +258,10 @@ intercept_sniff_read(struct wk_sess *s, int side)
 		/* not TLS: the bytes pass through unchanged */
 		wk_log_info("sess %llu: %s:%u: not TLS, tunnelled as is",
 		    (unsigned long long)s->id, s->tls_host, s->tls_port);
+		if (s->tls_up_pooled) {
+			intercept_raw_connect(s);
+			return;
+		}
 		s->front = s->tls_prev_front;
 		wk_relay_start(s);
 		return;

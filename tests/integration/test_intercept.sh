@@ -248,6 +248,32 @@ wk_ok "SNI localhost in a tunnel to 127.0.0.1: not the connection verified for 1
     test -n "$id_sni" -a "$id_sni" != "$id_ip"
 wk_is "$(pc "https://127.0.0.1:$G/conn-id")" "$id_ip" \
     "... which went back to the pool for the next tunnel to 127.0.0.1"
+# a tunnel that could start on a pooled TLS connection but carries no TLS
+# gets a plain connection of its own: the origin sees the raw bytes (its
+# TLS handshake fails on them) instead of receiving them inside TLS
+pc "https://localhost:$G/conn-id" -o /dev/null
+nf0=$(grep -c "tls handshake failed" "$WK_T/good.log")
+out=$(wk_py "$P" "$G" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"CONNECT localhost:%s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2].encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(1)
+s.sendall(b"hello, not TLS\r\n\r\n")
+s.settimeout(5)
+try:
+    while s.recv(4096):
+        pass
+except OSError:
+    pass
+print(head.split(b"\r\n")[0].decode())
+EOF
+)
+wk_like "$out" "^HTTP/1\.1 200 " "a non-TLS stream after a pooled connection: the tunnel is up"
+wk_retry 20 test "$(grep -c "tls handshake failed" "$WK_T/good.log")" -gt "$nf0"
+wk_ok "... and its bytes reached the origin on a connection of their own, not inside TLS" \
+    test "$(grep -c "tls handshake failed" "$WK_T/good.log")" -gt "$nf0"
 wk_proxy_stop
 
 # an https upstream proxy: TLS to the proxy (here a TLS front on a second
