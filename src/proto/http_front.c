@@ -953,11 +953,7 @@ http_chain_cb(
 			    res->via[0] ? res->via : res->hop->name);
 		wk_http_error(s, st, code, !r->is_connect, "%s", res->detail);
 	} else {
-		s->up = bev;
-		memcpy(&s->up_addr, &res->peer, sizeof(s->up_addr));
-		if (res->tls)
-			wk_sess_set_tls(
-			    s, WK_SIDE_UP, bev); /* an https proxy */
+		wk_sess_set_upstream(s, bev, &res->peer, res->tls);
 		r->up_reused = false;
 		r->hop = res->hop;
 		free(r->key);

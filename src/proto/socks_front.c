@@ -215,10 +215,7 @@ socks_chain_cb(
 		wk_sess_leave(s);
 		return;
 	}
-	s->up = bev;
-	memcpy(&s->up_addr, &res->peer, sizeof(s->up_addr));
-	if (res->tls)
-		wk_sess_set_tls(s, WK_SIDE_UP, bev); /* an https proxy */
+	wk_sess_set_upstream(s, bev, &res->peer, res->tls);
 	if (x->version == 4) {
 		n = wk_socks4_build_reply(out, sizeof(out), WK_SOCKS4_GRANTED,
 		    0, (const uint8_t[4]){ 0, 0, 0, 0 });

@@ -208,11 +208,7 @@ intercept_raw_cb(
 		    s->tls_dest, s->tls_port, res->detail);
 		wk_sess_close(s, "connect failed");
 	} else {
-		s->up = bev;
-		memcpy(&s->up_addr, &res->peer, sizeof(s->up_addr));
-		if (res->tls)
-			wk_sess_set_tls(
-			    s, WK_SIDE_UP, bev); /* an https proxy */
+		wk_sess_set_upstream(s, bev, &res->peer, res->tls);
 		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
 		bufferevent_disable(bev, EV_READ | EV_WRITE);
 		s->front = s->tls_prev_front;

@@ -259,6 +259,17 @@ wk_sess_setcb(struct wk_sess *s, enum wk_side side, bufferevent_data_cb wcb,
 }
 
 void
+wk_sess_set_upstream(struct wk_sess *s, struct bufferevent *bev,
+    const struct sockaddr_storage *peer, bool tls)
+{
+	s->up = bev;
+	if (peer != &s->up_addr)
+		memcpy(&s->up_addr, peer, sizeof(s->up_addr));
+	if (tls)
+		wk_sess_set_tls(s, WK_SIDE_UP, bev); /* an https proxy */
+}
+
+void
 wk_sess_set_tls(struct wk_sess *s, enum wk_side side, struct bufferevent *bev)
 {
 	bool was_reading = s->reading[side];

@@ -260,6 +260,10 @@ void wk_sess_setcb(struct wk_sess *s, enum wk_side side,
  * it owns). */
 void wk_sess_set_tls(
     struct wk_sess *s, enum wk_side side, struct bufferevent *bev);
+/* The chain's connection becomes s->up: its peer address, and its TLS
+ * side when the first hop is an https proxy. */
+void wk_sess_set_upstream(struct wk_sess *s, struct bufferevent *bev,
+    const struct sockaddr_storage *peer, bool tls);
 
 /* A TLS client's records may still sit in the socket bufferevent under
  * it: true, and again() is called (in a callback of its own) once they may

@@ -33,6 +33,33 @@ CA=$WK_DIR/state/ca/ca.pem
 wk_retry 10 test -s "$CA"
 wk_ok "the local CA was created at start" test -s "$CA"
 
+# raw_tunnel PROXYPORT HOST:PORT: a CONNECT through wicket, then bytes that
+# are not TLS and a half-close; prints the 200's status line and what came
+# back until the close (or 5 s)
+raw_tunnel() {
+	wk_py "$1" "$2" <<'EOF'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(b"CONNECT %s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2].encode())
+head = b""
+while b"\r\n\r\n" not in head:
+    head += s.recv(1)
+s.sendall(b"hello, not TLS\n")
+s.shutdown(socket.SHUT_WR)
+s.settimeout(5)
+data = b""
+try:
+    while True:
+        d = s.recv(4096)
+        if not d:
+            break
+        data += d
+except OSError:
+    pass
+print(head.split(b"\r\n")[0].decode(), data.decode(errors="replace").strip())
+EOF
+}
+
 # pc ARGS...: curl through wicket, trusting wicket's CA only
 pc() {
 	curl -sS --max-time 20 -x "http://127.0.0.1:$P" --cacert "$CA" "$@"
@@ -118,24 +145,7 @@ wk_like "$(cat "$WK_T/good.log")" "tls version=.* sni=localhost reused=yes" \
     "TLS to the origin: a later connection resumed the session"
 
 # a non-TLS stream in an intercepted tunnel passes through unchanged
-out=$(wk_py "$P" "$R" <<'EOF'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"CONNECT 127.0.0.1:%s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2].encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(1)
-s.sendall(b"hello, not TLS\n")
-s.shutdown(socket.SHUT_WR)
-data = b""
-while True:
-    d = s.recv(4096)
-    if not d:
-        break
-    data += d
-print(head.split(b"\r\n")[0].decode(), data.decode(errors="replace").strip())
-EOF
-)
+out=$(raw_tunnel "$P" "127.0.0.1:$R")
 wk_like "$out" "^HTTP/1\.1 200 .*hello, not TLS" "a non-TLS stream in an intercepted tunnel passes through"
 
 # the leaf cache: a second connection mints nothing
@@ -253,23 +263,7 @@ wk_is "$(pc "https://127.0.0.1:$G/conn-id")" "$id_ip" \
 # TLS handshake fails on them) instead of receiving them inside TLS
 pc "https://localhost:$G/conn-id" -o /dev/null
 nf0=$(grep -c "tls handshake failed" "$WK_T/good.log")
-out=$(wk_py "$P" "$G" <<'EOF'
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(b"CONNECT localhost:%s HTTP/1.1\r\nHost: x\r\n\r\n" % sys.argv[2].encode())
-head = b""
-while b"\r\n\r\n" not in head:
-    head += s.recv(1)
-s.sendall(b"hello, not TLS\r\n\r\n")
-s.settimeout(5)
-try:
-    while s.recv(4096):
-        pass
-except OSError:
-    pass
-print(head.split(b"\r\n")[0].decode())
-EOF
-)
+out=$(raw_tunnel "$P" "localhost:$G")
 wk_like "$out" "^HTTP/1\.1 200 " "a non-TLS stream after a pooled connection: the tunnel is up"
 wk_retry 20 test "$(grep -c "tls handshake failed" "$WK_T/good.log")" -gt "$nf0"
 wk_ok "... and its bytes reached the origin on a connection of their own, not inside TLS" \
