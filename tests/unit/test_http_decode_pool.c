@@ -28,6 +28,7 @@
 #include "config/conf.h"
 #include "proto/http_decode.h"
 #include "sys/workq.h"
+#include "testworker.h"
 #include "worker/worker.h"
 
 #define KIB 1024u
@@ -152,9 +153,7 @@ group_teardown(void **state)
 /* --- the fixture: a worker with no listeners, run on this thread ------ */
 
 struct fixture {
-	struct wk_ctx ctx;
-	struct wk_worker *w;
-	struct event *tick; /* so one loop turn never blocks for long */
+	struct wk_test_worker tw;
 	struct wk_config *conf;
 	struct wk_decode_plan plan;
 	pthread_t test_thread;
@@ -162,24 +161,13 @@ struct fixture {
 
 static struct fixture *F;
 
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what, (void)arg;
-}
-
 static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct timeval ten_ms = { 0, 10000 };
 
-	pthread_mutex_init(&f->ctx.conf_mu, NULL);
-	f->ctx.conf = wk_conf_defaults();
+	wk_test_worker_init(&f->tw);
 	f->conf = wk_conf_defaults();
-	f->w = wk_worker_new(&f->ctx, 0, NULL, NULL, 0);
-	f->tick = event_new(f->w->base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(f->tick, &ten_ms);
 	f->plan.codings[0] = WK_CODING_GZIP;
 	f->plan.n = 1;
 	snprintf(f->plan.name, sizeof(f->plan.name), "gzip");
@@ -194,46 +182,24 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	wk_workq_stop(); /* every post is queued now */
-	event_free(f->tick);
-	wk_worker_free(f->w); /* runs them */
+	wk_workq_stop();	     /* every post is queued now */
+	wk_test_worker_fini(&f->tw); /* runs them */
 	wk_conf_unref(f->conf);
-	wk_conf_unref(f->ctx.conf);
-	pthread_mutex_destroy(&f->ctx.conf_mu);
 	free(f);
 	F = NULL;
 	return 0;
 }
 
-/* Runs the worker's loop until pred(arg) or ms milliseconds. */
 static bool
 run_until(bool (*pred)(void *), void *arg, int ms)
 {
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if (pred != NULL && pred(arg))
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 +
-			(t.tv_nsec - t0.tv_nsec) / 1000000 >=
-		    ms)
-			return pred == NULL;
-		event_base_loop(F->w->base, EVLOOP_ONCE);
-	}
+	return wk_test_run_until(&F->tw, pred, arg, ms);
 }
 
 static bool
 posts_pending(void *arg)
 {
-	struct wk_worker *w = arg;
-	bool any;
-
-	pthread_mutex_lock(&w->post_mu);
-	any = w->posts != NULL;
-	pthread_mutex_unlock(&w->post_mu);
-	return any;
+	return wk_test_posts_pending(arg);
 }
 
 static bool
@@ -461,7 +427,7 @@ test_pool_chunked(void **state)
 	struct fixture *f = *state;
 	unsigned waits;
 
-	decode_whole(f, true, f->w, &waits);
+	decode_whole(f, true, f->tw.w, &waits);
 	assert_true(waits > 0); /* blocks really went to the pool */
 }
 
@@ -471,7 +437,7 @@ test_pool_plain(void **state)
 	struct fixture *f = *state;
 	unsigned waits;
 
-	decode_whole(f, false, f->w, &waits);
+	decode_whole(f, false, f->tw.w, &waits);
 	assert_true(waits > 0);
 }
 
@@ -503,7 +469,7 @@ test_queue_stopped(void **state)
 	unsigned waits;
 
 	wk_workq_stop();
-	decode_whole(f, true, f->w, &waits);
+	decode_whole(f, true, f->tw.w, &waits);
 	assert_int_equal(waits, 0);
 }
 
@@ -528,13 +494,13 @@ test_free_with_block_out(void **state)
 	struct fixture *f = *state;
 	struct drive dr;
 
-	drive_init(&dr, f, B.gz, B.gz_len, true, f->w);
+	drive_init(&dr, f, B.gz, B.gz_len, true, f->tw.w);
 	drive_to_first_wait(&dr);
 	wk_http_decode_free(dr.d);
 	dr.d = NULL;
 	wk_workq_stop(); /* the job has run and its post is queued */
-	assert_true(posts_pending(f->w));
-	assert_true(run_until(no_posts_pending, f->w, 10000));
+	assert_true(posts_pending(f->tw.w));
+	assert_true(run_until(no_posts_pending, f->tw.w, 10000));
 	assert_true(run_until(NULL, NULL, 30));
 	assert_int_equal(dr.readies, 0);
 	drive_clear(&dr);
@@ -547,7 +513,7 @@ test_free_with_block_back(void **state)
 	struct fixture *f = *state;
 	struct drive dr;
 
-	drive_init(&dr, f, B.gz, B.gz_len, true, f->w);
+	drive_init(&dr, f, B.gz, B.gz_len, true, f->tw.w);
 	dr.hold = true;
 	drive_to_first_wait(&dr);
 	assert_true(run_until(drive_readied, &dr, 10000));
@@ -573,12 +539,12 @@ test_run_while_block_out(void **state)
 	struct drive dr;
 	unsigned calls = 0;
 
-	drive_init(&dr, f, B.gz, B.gz_len, true, f->w);
+	drive_init(&dr, f, B.gz, B.gz_len, true, f->tw.w);
 	drive_to_first_wait(&dr);
 	evbuffer_add_buffer(dr.sent, dr.out); /* the socket took it */
 	/* until the block is back (its done function is posted), so the
 	 * calls overlap the job */
-	while (!posts_pending(f->w) || calls < 100) {
+	while (!posts_pending(f->tw.w) || calls < 100) {
 		uint64_t w = 1;
 		size_t queued = wk_http_decode_queued(dr.d);
 		size_t before = evbuffer_get_length(dr.out);
@@ -614,7 +580,7 @@ decode_corrupt(struct fixture *f, const uint8_t *bad, const char *want)
 	uint8_t *p;
 	long len;
 
-	drive_init(&dr, f, bad, B.gz_len, true, f->w);
+	drive_init(&dr, f, bad, B.gz_len, true, f->tw.w);
 	drive_all(&dr);
 	assert_int_equal(dr.res, WK_HTTP_DECODE_FAIL);
 	err = wk_http_decode_error(dr.d);
@@ -660,7 +626,7 @@ test_stalled_client_bounded(void **state)
 	struct drive dr;
 	enum wk_http_decode_res res = WK_HTTP_DECODE_MORE;
 
-	drive_init(&dr, f, B.gz, B.gz_len, true, f->w);
+	drive_init(&dr, f, B.gz, B.gz_len, true, f->tw.w);
 	dr.hold = true; /* ready only counts */
 	for (unsigned i = 0; i < 10000; i++) {
 		uint64_t w = 0;
@@ -703,7 +669,7 @@ test_stalled_client_bounded(void **state)
 		assert_int_equal(w, 0);
 	}
 	assert_true(run_until(NULL, NULL, 20));
-	assert_false(posts_pending(f->w));
+	assert_false(posts_pending(f->tw.w));
 	assert_true(dr.written < BODY_LEN / 2);
 	drive_clear(&dr);
 }

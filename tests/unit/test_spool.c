@@ -28,6 +28,7 @@
 #include "config/conf.h"
 #include "core/bug.h"
 #include "sys/spool.h"
+#include "testworker.h"
 #include "worker/worker.h"
 
 #define KIB 1024u
@@ -41,14 +42,12 @@ enum wrap_mode {
 	WRAP_ENOSPC    /* every call fails */
 };
 
+/* Calls wait at the gate while it is closed; its mutex guards the rest. */
 static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool closed;	 /* calls wait while set */
-	unsigned inside; /* calls waiting at the gate */
+	struct wk_test_gate gate;
 	unsigned calls;
 	enum wrap_mode mode;
-} W = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+} W = { .gate = WK_TEST_GATE_INIT };
 
 ssize_t __real_pwrite(int fd, const void *p, size_t n, off_t off);
 ssize_t __wrap_pwrite(int fd, const void *p, size_t n, off_t off);
@@ -61,15 +60,11 @@ __wrap_pwrite(int fd, const void *p, size_t n, off_t off)
 	enum wrap_mode mode;
 	unsigned call;
 
-	pthread_mutex_lock(&W.mu);
-	W.inside++;
-	pthread_cond_broadcast(&W.cv);
-	while (W.closed)
-		pthread_cond_wait(&W.cv, &W.mu);
-	W.inside--;
+	pthread_mutex_lock(&W.gate.mu);
+	wk_test_gate_pass_locked(&W.gate);
 	call = ++W.calls;
 	mode = W.mode;
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.gate.mu);
 	if (mode == WRAP_ENOSPC) {
 		errno = ENOSPC;
 		return -1;
@@ -93,34 +88,20 @@ __wrap_pwrite64(int fd, const void *p, size_t n, off_t off)
 static void
 gate_close(void)
 {
-	pthread_mutex_lock(&W.mu);
-	W.closed = true;
-	pthread_mutex_unlock(&W.mu);
+	wk_test_gate_close(&W.gate);
 }
 
 static void
 gate_open(void)
 {
-	pthread_mutex_lock(&W.mu);
-	W.closed = false;
-	pthread_cond_broadcast(&W.cv);
-	pthread_mutex_unlock(&W.mu);
+	wk_test_gate_open(&W.gate);
 }
 
 /* Waits until the disk thread sits in pwrite at the closed gate. */
 static void
 gate_wait_inside(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 10;
-	pthread_mutex_lock(&W.mu);
-	while (W.inside == 0)
-		if (pthread_cond_timedwait(&W.cv, &W.mu, &ts) != 0)
-			break;
-	assert_int_equal(W.inside, 1);
-	pthread_mutex_unlock(&W.mu);
+	assert_int_equal(wk_test_gate_wait_inside(&W.gate, 1), 1);
 }
 
 static unsigned
@@ -128,26 +109,24 @@ wrap_calls(void)
 {
 	unsigned n;
 
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.gate.mu);
 	n = W.calls;
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.gate.mu);
 	return n;
 }
 
 static void
 wrap_mode(enum wrap_mode m)
 {
-	pthread_mutex_lock(&W.mu);
+	pthread_mutex_lock(&W.gate.mu);
 	W.mode = m;
-	pthread_mutex_unlock(&W.mu);
+	pthread_mutex_unlock(&W.gate.mu);
 }
 
 /* --- the fixture: a worker with no listeners, run on this thread ------ */
 
 struct fixture {
-	struct wk_ctx ctx;
-	struct wk_worker *w;
-	struct event *tick; /* so one loop turn never blocks for long */
+	struct wk_test_worker tw;
 	char dir[64];
 	unsigned calls; /* callbacks seen */
 	struct wk_spool *last;
@@ -156,12 +135,6 @@ struct fixture {
 };
 
 static struct fixture *F;
-
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what, (void)arg;
-}
 
 static void
 spool_cb(struct wk_spool *sp, void *arg)
@@ -176,7 +149,7 @@ static struct wk_spool *
 spool_new(struct fixture *f, const char *dir, size_t mem_max, uint64_t max,
     wk_spool_cb cb)
 {
-	f->sp = wk_spool_new(f->w, dir, mem_max, max, cb, f);
+	f->sp = wk_spool_new(f->tw.w, dir, mem_max, max, cb, f);
 	return f->sp;
 }
 
@@ -206,13 +179,8 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct timeval ten_ms = { 0, 10000 };
 
-	pthread_mutex_init(&f->ctx.conf_mu, NULL);
-	f->ctx.conf = wk_conf_defaults();
-	f->w = wk_worker_new(&f->ctx, 0, NULL, NULL, 0);
-	f->tick = event_new(f->w->base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(f->tick, &ten_ms);
+	wk_test_worker_init(&f->tw);
 	snprintf(f->dir, sizeof(f->dir), "/tmp/wk-spool-XXXXXX");
 	if (mkdtemp(f->dir) == NULL)
 		return -1;
@@ -230,33 +198,17 @@ teardown(void **state)
 
 	gate_open();
 	wk_spool_free(f->sp);
-	event_free(f->tick);
-	wk_worker_free(f->w);
-	wk_conf_unref(f->ctx.conf);
-	pthread_mutex_destroy(&f->ctx.conf_mu);
+	wk_test_worker_fini(&f->tw);
 	rmdir(f->dir);
 	free(f);
 	F = NULL;
 	return 0;
 }
 
-/* Runs the worker's loop until pred(arg) or ms milliseconds. */
 static bool
 run_until(bool (*pred)(void *), void *arg, int ms)
 {
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if (pred != NULL && pred(arg))
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 +
-			(t.tv_nsec - t0.tv_nsec) / 1000000 >=
-		    ms)
-			return pred == NULL;
-		event_base_loop(F->w->base, EVLOOP_ONCE);
-	}
+	return wk_test_run_until(&F->tw, pred, arg, ms);
 }
 
 static unsigned want_calls;
@@ -279,13 +231,8 @@ wait_calls(unsigned n)
 static bool
 posts_pending(void *arg)
 {
-	bool any;
-
 	(void)arg;
-	pthread_mutex_lock(&F->w->post_mu);
-	any = F->w->posts != NULL;
-	pthread_mutex_unlock(&F->w->post_mu);
-	return any;
+	return wk_test_posts_pending(F->tw.w);
 }
 
 /* The fd of an open file under dir, or -1. */

@@ -23,6 +23,7 @@
 
 #include "config/conf.h"
 #include "sys/workq.h"
+#include "testworker.h"
 #include "worker/worker.h"
 
 #define MANY 1000u    /* jobs queued behind a held thread */
@@ -42,19 +43,14 @@ struct job {
 
 /* The gate holds pool threads inside a job; the run order is kept here. */
 static struct {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool closed;	 /* gate jobs wait while set */
-	unsigned inside; /* gate jobs waiting */
+	struct wk_test_gate gate; /* its mutex guards the order too */
 	unsigned *order; /* job indices in the order run() was called */
 	unsigned n_order;
-} G = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER };
+} G = { .gate = WK_TEST_GATE_INIT };
 
 struct fixture {
-	struct wk_ctx ctx;
-	struct wk_worker *w;			 /* id 0 */
+	struct wk_test_worker tw;		 /* id 0 */
 	struct wk_worker *more[MAX_THREADS + 1]; /* more[i]: id i, on demand */
-	struct event *tick; /* so one loop turn never blocks for long */
 	pthread_t test_thread;
 	struct job *jobs; /* SLOTS of them */
 	unsigned *done_order;
@@ -70,10 +66,10 @@ job_run(void *arg)
 
 	j->run_thread = pthread_self();
 	__atomic_add_fetch(&j->runs, 1, __ATOMIC_ACQ_REL);
-	pthread_mutex_lock(&G.mu);
+	pthread_mutex_lock(&G.gate.mu);
 	if (G.n_order < SLOTS)
 		G.order[G.n_order++] = j->idx;
-	pthread_mutex_unlock(&G.mu);
+	pthread_mutex_unlock(&G.gate.mu);
 }
 
 static void
@@ -93,46 +89,28 @@ static void
 gate_run(void *arg)
 {
 	job_run(arg);
-	pthread_mutex_lock(&G.mu);
-	G.inside++;
-	pthread_cond_broadcast(&G.cv);
-	while (G.closed)
-		pthread_cond_wait(&G.cv, &G.mu);
-	G.inside--;
-	pthread_mutex_unlock(&G.mu);
+	pthread_mutex_lock(&G.gate.mu);
+	wk_test_gate_pass_locked(&G.gate);
+	pthread_mutex_unlock(&G.gate.mu);
 }
 
 static void
 gate_close(void)
 {
-	pthread_mutex_lock(&G.mu);
-	G.closed = true;
-	pthread_mutex_unlock(&G.mu);
+	wk_test_gate_close(&G.gate);
 }
 
 static void
 gate_open(void)
 {
-	pthread_mutex_lock(&G.mu);
-	G.closed = false;
-	pthread_cond_broadcast(&G.cv);
-	pthread_mutex_unlock(&G.mu);
+	wk_test_gate_open(&G.gate);
 }
 
 /* Waits (10 s at most) until n gate jobs hold their threads. */
 static void
 gate_wait_inside(unsigned n)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_sec += 10;
-	pthread_mutex_lock(&G.mu);
-	while (G.inside < n)
-		if (pthread_cond_timedwait(&G.cv, &G.mu, &ts) != 0)
-			break;
-	assert_int_equal(G.inside, n);
-	pthread_mutex_unlock(&G.mu);
+	assert_int_equal(wk_test_gate_wait_inside(&G.gate, n), n);
 }
 
 static unsigned
@@ -143,34 +121,23 @@ runs_of(const struct job *j)
 
 /* --- the fixture: a worker with no listeners, run on this thread ------ */
 
-static void
-tick_cb(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd, (void)what, (void)arg;
-}
-
 static int
 setup_idle(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct timeval ten_ms = { 0, 10000 };
 
-	pthread_mutex_init(&f->ctx.conf_mu, NULL);
-	f->ctx.conf = wk_conf_defaults();
-	f->w = wk_worker_new(&f->ctx, 0, NULL, NULL, 0);
-	f->tick = event_new(f->w->base, -1, EV_PERSIST, tick_cb, NULL);
-	event_add(f->tick, &ten_ms);
+	wk_test_worker_init(&f->tw);
 	f->test_thread = pthread_self();
 	f->jobs = calloc(SLOTS, sizeof(*f->jobs));
 	f->done_order = calloc(SLOTS, sizeof(*f->done_order));
 	for (unsigned i = 0; i < SLOTS; i++)
 		f->jobs[i].idx = i;
-	pthread_mutex_lock(&G.mu);
+	pthread_mutex_lock(&G.gate.mu);
 	free(G.order);
 	G.order = calloc(SLOTS, sizeof(*G.order));
 	G.n_order = 0;
-	G.closed = false;
-	pthread_mutex_unlock(&G.mu);
+	G.gate.closed = false;
+	pthread_mutex_unlock(&G.gate.mu);
 	F = f;
 	*state = f;
 	return 0;
@@ -191,56 +158,56 @@ teardown(void **state)
 
 	gate_open();
 	wk_workq_stop(); /* every post is queued now */
-	if (f->tick != NULL)
-		event_free(f->tick);
-	wk_worker_free(f->w); /* runs them */
 	for (unsigned i = 1; i < WK_ARRAY_LEN(f->more); i++)
 		wk_worker_free(f->more[i]);
-	wk_conf_unref(f->ctx.conf);
-	pthread_mutex_destroy(&f->ctx.conf_mu);
+	wk_test_worker_fini(&f->tw); /* runs them */
 	free(f->jobs);
 	free(f->done_order);
 	free(f);
-	pthread_mutex_lock(&G.mu);
+	pthread_mutex_lock(&G.gate.mu);
 	free(G.order);
 	G.order = NULL;
-	pthread_mutex_unlock(&G.mu);
+	pthread_mutex_unlock(&G.gate.mu);
 	F = NULL;
 	return 0;
 }
 
-/* The worker with this id (0: F->w). */
+/* The worker with this id (0: F->tw.w). */
 static struct wk_worker *
 worker(struct fixture *f, unsigned id)
 {
 	if (id == 0)
-		return f->w;
+		return f->tw.w;
 	if (f->more[id] == NULL)
-		f->more[id] = wk_worker_new(&f->ctx, id, NULL, NULL, 0);
+		f->more[id] = wk_worker_new(&f->tw.ctx, id, NULL, NULL, 0);
 	return f->more[id];
+}
+
+struct until {
+	bool (*pred)(void *);
+	void *arg;
+};
+
+/* Turns the other workers' loops once (without waiting), then asks. */
+static bool
+more_then_pred(void *arg)
+{
+	struct until *u = arg;
+
+	for (unsigned i = 1; i < WK_ARRAY_LEN(F->more); i++)
+		if (F->more[i] != NULL)
+			event_base_loop(F->more[i]->base, EVLOOP_NONBLOCK);
+	return u->pred != NULL && u->pred(u->arg);
 }
 
 /* Runs the workers' loops until pred(arg) or ms milliseconds. */
 static bool
 run_until(bool (*pred)(void *), void *arg, int ms)
 {
-	struct timespec t0, t;
+	struct until u = { pred, arg };
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	for (;;) {
-		if (pred != NULL && pred(arg))
-			return true;
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if ((t.tv_sec - t0.tv_sec) * 1000 +
-			(t.tv_nsec - t0.tv_nsec) / 1000000 >=
-		    ms)
-			return pred == NULL;
-		for (unsigned i = 1; i < WK_ARRAY_LEN(F->more); i++)
-			if (F->more[i] != NULL)
-				event_base_loop(
-				    F->more[i]->base, EVLOOP_NONBLOCK);
-		event_base_loop(F->w->base, EVLOOP_ONCE);
-	}
+	return wk_test_run_until(&F->tw, more_then_pred, &u, ms) ||
+	    pred == NULL;
 }
 
 static bool
@@ -266,21 +233,10 @@ wait_run(const struct job *j)
 	assert_int_equal(runs_of(j), 1);
 }
 
-static bool
-posts_pending(struct wk_worker *w)
-{
-	bool any;
-
-	pthread_mutex_lock(&w->post_mu);
-	any = w->posts != NULL;
-	pthread_mutex_unlock(&w->post_mu);
-	return any;
-}
-
 static int
 submit(struct fixture *f, unsigned i)
 {
-	return wk_workq_submit(f->w, job_run, job_done, &f->jobs[i]);
+	return wk_workq_submit(f->tw.w, job_run, job_done, &f->jobs[i]);
 }
 
 /* --- cases ------------------------------------------------------------- */
@@ -322,15 +278,15 @@ test_threads_of_run_and_done(void **state)
 	const unsigned n = 16;
 
 	for (unsigned i = 0; i < n; i++)
-		assert_int_equal(wk_workq_submit(i < n / 2 ? f->w : w1, job_run,
-				     job_done, &f->jobs[i]),
+		assert_int_equal(wk_workq_submit(i < n / 2 ? f->tw.w : w1,
+				     job_run, job_done, &f->jobs[i]),
 		    0);
 	for (unsigned i = 0; i < n; i++)
 		wait_run(&f->jobs[i]);
 	usleep(20000);
 	assert_int_equal(f->n_done, 0); /* no loop has run */
-	assert_true(posts_pending(f->w));
-	assert_true(posts_pending(w1));
+	assert_true(wk_test_posts_pending(f->tw.w));
+	assert_true(wk_test_posts_pending(w1));
 	wait_dones(n);
 	for (unsigned i = 0; i < n; i++) {
 		struct job *j = &f->jobs[i];
@@ -366,7 +322,7 @@ stop_with_queue(struct fixture *f)
 
 	gate_close();
 	assert_int_equal(
-	    wk_workq_submit(f->w, gate_run, job_done, &f->jobs[n++]), 0);
+	    wk_workq_submit(f->tw.w, gate_run, job_done, &f->jobs[n++]), 0);
 	gate_wait_inside(1);
 	for (; n < 1 + MANY; n++)
 		assert_int_equal(submit(f, n), 0);
@@ -377,16 +333,16 @@ stop_with_queue(struct fixture *f)
 	}
 	assert_true(n < SLOTS - 1); /* refused at last */
 	assert_int_equal(submit(f, SLOTS - 1), -1);
-	pthread_mutex_lock(&G.mu);
+	pthread_mutex_lock(&G.gate.mu);
 	assert_int_equal(G.n_order, 1); /* the queue is still full */
-	pthread_mutex_unlock(&G.mu);
+	pthread_mutex_unlock(&G.gate.mu);
 	gate_open();
 	assert_int_equal(pthread_join(stopper, NULL), 0);
 	for (unsigned i = 0; i < n; i++)
 		assert_int_equal(runs_of(&f->jobs[i]), 1);
 	assert_int_equal(runs_of(&f->jobs[SLOTS - 1]), 0);
 	assert_int_equal(f->n_done, 0);
-	assert_true(posts_pending(f->w));
+	assert_true(wk_test_posts_pending(f->tw.w));
 	return n;
 }
 
@@ -411,7 +367,7 @@ test_stop_drains_queue(void **state)
 	wait_dones(n);
 	assert_true(run_until(NULL, NULL, 50));
 	check_each_done_once(f, n);
-	assert_false(posts_pending(f->w));
+	assert_false(wk_test_posts_pending(f->tw.w));
 	assert_int_equal(submit(f, SLOTS - 1), -1);
 }
 
@@ -422,10 +378,10 @@ test_stop_posts_at_worker_free(void **state)
 	struct fixture *f = *state;
 	unsigned n = stop_with_queue(f);
 
-	event_free(f->tick);
-	f->tick = NULL;
-	wk_worker_free(f->w);
-	f->w = NULL;
+	event_free(f->tw.tick);
+	f->tw.tick = NULL;
+	wk_worker_free(f->tw.w);
+	f->tw.w = NULL;
 	check_each_done_once(f, n);
 }
 
@@ -435,17 +391,17 @@ check_fifo(struct fixture *f, unsigned n)
 {
 	gate_close();
 	assert_int_equal(
-	    wk_workq_submit(f->w, gate_run, job_done, &f->jobs[0]), 0);
+	    wk_workq_submit(f->tw.w, gate_run, job_done, &f->jobs[0]), 0);
 	gate_wait_inside(1);
 	for (unsigned i = 1; i < n; i++)
 		assert_int_equal(submit(f, i), 0);
 	gate_open();
 	wait_dones(n);
-	pthread_mutex_lock(&G.mu);
+	pthread_mutex_lock(&G.gate.mu);
 	assert_int_equal(G.n_order, n);
 	for (unsigned i = 0; i < n; i++)
 		assert_int_equal(G.order[i], i);
-	pthread_mutex_unlock(&G.mu);
+	pthread_mutex_unlock(&G.gate.mu);
 	for (unsigned i = 0; i < n; i++)
 		assert_int_equal(f->done_order[i], i);
 }
