@@ -956,13 +956,17 @@ http_chain_cb(
 		wk_sess_set_upstream(s, bev, &res->peer, res->tls);
 		r->up_reused = false;
 		r->hop = res->hop;
-		free(r->key);
-		r->key = r->https ? wk_asprintf("tls:%s", res->key) :
-				    wk_strdup(res->key);
 		r->absolute = res->absolute;
-		if (s->intercepted || (r->https && !r->absolute)) {
-			/* GET https://..., or the next request of an
-			 * intercepted tunnel: the TLS to the origin is ours */
+		/* GET https://..., or the next request of an intercepted
+		 * tunnel: the TLS to the origin is ours */
+		bool own_tls = s->intercepted || (r->https && !r->absolute);
+
+		free(r->key);
+		r->key = NULL;
+		if (!own_tls)
+			r->key = r->https ? wk_asprintf("tls:%s", res->key) :
+					    wk_strdup(res->key);
+		if (own_tls) {
 			const struct wk_zone *z = r->zone;
 			bool verify = s->intercepted ?
 			    s->tls_verify :
@@ -972,7 +976,6 @@ http_chain_cb(
 			struct bufferevent *tb;
 
 			/* a connection not verified is pooled apart */
-			free(r->key);
 			r->key = wk_asprintf("%s:%s",
 			    verify ? "tls" : "tls-unverified", res->key);
 			if (!verify)
@@ -1023,9 +1026,9 @@ wk_http_forward(struct wk_sess *s)
 			return;
 		}
 		idle_ev = NULL;
-		if (s->up == NULL && !r->retried && s->tls_pool_key != NULL &&
-		    (bev = wk_pool_take(s->w->pool, s->tls_pool_key,
-			 &s->up_addr, &idle_ev)) != NULL) {
+		if (s->up == NULL && !r->retried && s->tls_share &&
+		    (bev = wk_pool_take(s->w->pool, s->tls_key, &s->up_addr,
+			 &idle_ev)) != NULL) {
 			s->up = bev;
 			wk_sess_set_tls(s, WK_SIDE_UP, bev);
 		} else if (s->up == NULL) {

@@ -148,22 +148,15 @@ intercept_tls(struct wk_sess *s, const struct wk_tls_hello *h)
 		free(s->tls_host);
 		s->tls_host = wk_strdup(name);
 	}
-	if (!verify || strcmp(s->tls_host, s->tls_dest) != 0) {
-		free(s->tls_pool_key);
-		s->tls_pool_key = NULL;
-	}
+	if (!verify || strcmp(s->tls_host, s->tls_dest) != 0)
+		s->tls_share = false;
 	if (s->tls_up_pooled) {
 		/* a pooled connection, verified for tls_dest: if that is the
 		 * name, it serves; if not, back it goes, and the first request
 		 * connects */
 		s->tls_up_done = true;
-		if (s->tls_pool_key == NULL) {
-			char key[WK_HOST_MAX + 96];
-
-			wk_intercept_pool_key(s->tls_route, s->tls_dest,
-			    s->tls_port, key, sizeof(key));
-			wk_sess_park_upstream(s, key);
-		}
+		if (!s->tls_share)
+			wk_sess_park_upstream(s, s->tls_key);
 		s->tls_up_pooled = false;
 		bufferevent_trigger(
 		    bufferevent_get_underlying(cli), EV_READ, 0);
@@ -220,11 +213,7 @@ intercept_raw_cb(
 static void
 intercept_raw_connect(struct wk_sess *s)
 {
-	char key[WK_HOST_MAX + 96];
-
-	wk_intercept_pool_key(
-	    s->tls_route, s->tls_dest, s->tls_port, key, sizeof(key));
-	wk_sess_park_upstream(s, key);
+	wk_sess_park_upstream(s, s->tls_key);
 	s->tls_up_pooled = false;
 	wk_sess_reading(s, WK_SIDE_CLI, false);
 	s->connecting = wk_chain_start(s->w, s->tls_route, s->tls_dest,
@@ -345,12 +334,10 @@ wk_intercept_start(struct wk_sess *s, const char *host, uint16_t port,
 	s->tls_port = port;
 	s->tls_route = route;
 	s->tls_verify = z == NULL || !z->tls_noverify;
-	free(s->tls_pool_key);
-	s->tls_pool_key = NULL;
-	if (s->tls_verify) {
-		wk_intercept_pool_key(route, host, port, key, sizeof(key));
-		s->tls_pool_key = wk_strdup(key);
-	}
+	wk_intercept_pool_key(route, host, port, key, sizeof(key));
+	free(s->tls_key);
+	s->tls_key = wk_strdup(key);
+	s->tls_share = s->tls_verify;
 	free(s->tls_via);
 	s->tls_via = s->req.upstream[0] ? wk_strdup(s->req.upstream) : NULL;
 	s->tls_prev_front = s->front;

@@ -487,8 +487,7 @@ wk_sess_drop_upstream(struct wk_sess *s, bool reuse)
 	}
 	if (s->up != NULL && s->intercepted && s->up_idle) {
 		/* ... or, once this client is done, another tunnel's */
-		sess_release_upstream(
-		    s, s->tls_pool_key != NULL, s->tls_pool_key);
+		sess_release_upstream(s, s->tls_share, s->tls_key);
 		return;
 	}
 	sess_release_upstream(s, reuse, s->req.key);
@@ -584,8 +583,8 @@ sess_teardown(struct wk_sess *s)
 	s->tls_via = NULL;
 	free(s->tls_dest);
 	s->tls_dest = NULL;
-	free(s->tls_pool_key);
-	s->tls_pool_key = NULL;
+	free(s->tls_key);
+	s->tls_key = NULL;
 	wk_route_dyn_free(s->tls_dyn);
 	if (s->conf != NULL) {
 		wk_conf_unref(s->conf);

@@ -184,10 +184,10 @@ struct wk_sess {
 	const struct wk_route *tls_route; /* the tunnel's, for reconnecting */
 	struct wk_route_dyn *tls_dyn;	  /* ... when a PAC script gave it */
 	bool tls_verify; /* the origin's certificate is checked */
-	/* The pool key of the origin connection ("tls:..."), NULL when it
-	 * must not be shared: not verified, or verified for a name other
-	 * than tls_dest. */
-	char *tls_pool_key;
+	char *tls_key;	 /* the pool key of TLS to tls_dest ("tls:...") */
+	/* the origin connection may be shared under tls_key: verified, and
+	 * for tls_dest itself (not for another SNI name) */
+	bool tls_share;
 	bool up_idle;	    /* intercepted: s->up is between requests */
 	bool tls_up_pooled; /* s->up came from the pool at the CONNECT */
 	const struct wk_front_ops *tls_prev_front; /* for a non-TLS tunnel */
