@@ -210,8 +210,16 @@ relay_dir_read(struct relay_dir *d)
 			relay_dir_flush(d);
 			return;
 		}
-		if (errno == EAGAIN || errno == EINTR)
+		if (errno == EAGAIN || errno == EINTR) {
+			/* Bytes still in the pipe mean the sink is blocked,
+			 * and the pipe may be full by its slots (a page each,
+			 * partly filled) short of pipe_cap bytes: the source
+			 * stays readable and a level-triggered read event
+			 * would spin. Wait for the sink to drain the pipe. */
+			if (d->in_pipe > 0)
+				relay_dir_set(d, false, true);
 			return;
+		}
 		relay_fail(d, true, errno);
 		return;
 	}

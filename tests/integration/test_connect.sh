@@ -237,6 +237,50 @@ else
 	wk_fail "tunnel back-pressure: a client that does not read is held back" "$out"
 fi
 
+# A client that stops reading a download: the relay waits for it to drain.
+# The origin here sends from a file with sendfile(2), as nginx does: the
+# relay's pipe then fills by its slots (one partly used page each) before
+# its bytes, the origin's socket stays readable, and a relay that kept
+# polling it would spin. wicket's CPU time while the client reads nothing
+# for 2 s must stay far below a whole core.
+truncate -s 256M "$WK_T/sparse.bin"
+out=$(wk_py "$WK_PID" "$WK_T/sparse.bin" <<'EOF'
+import wkclient as w, os, socket, sys, threading, time
+pid, path = int(sys.argv[1]), sys.argv[2]
+def cpu():
+    f = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+srv = socket.create_server(("127.0.0.1", 0))
+def serve():
+    c, _ = srv.accept()
+    try:
+        with open(path, "rb") as f:
+            c.sendfile(f)
+    except OSError:
+        pass
+threading.Thread(target=serve, daemon=True).start()
+s = w.connect(timeout=30)
+s.setsockopt(w.socket.SOL_SOCKET, w.socket.SO_RCVBUF, 65536)
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" % srv.getsockname()[1])
+rd = w.Reader(s)
+r = w.read_response(rd, "CONNECT")
+print("status", r.status)
+time.sleep(1)
+c0, t0 = cpu(), time.monotonic()
+time.sleep(2)
+print("cpu-share %.2f" % ((cpu() - c0) / (time.monotonic() - t0)))
+s.close()
+EOF
+)
+wk_like "$out" 'status 200' "tunnel to a sendfile origin: 200"
+share=$(printf '%s\n' "$out" | sed -n 's/^cpu-share //p')
+wk_diag "wicket's CPU share while a tunnel's client reads nothing: ${share:-?}"
+if [ -n "$share" ] && awk -v x="$share" 'BEGIN { exit !(x < 0.3) }'; then
+	wk_pass "tunnel: a client that stops reading costs no CPU while it waits"
+else
+	wk_fail "tunnel: a client that stops reading costs no CPU while it waits" "$out"
+fi
+
 # No descriptors left behind by the tunnels above (the pool may keep an
 # upstream connection or two).
 i=0
