@@ -296,6 +296,7 @@ cmd_run(void)
 		return 1;
 	}
 	wk_log_init();
+	wk_alloc_tune();
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
 

@@ -8,6 +8,10 @@
 
 #include "core/alloc.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 static void
 alloc_die(size_t n)
 {
@@ -74,4 +78,25 @@ wk_asprintf(const char *fmt, ...)
 	if (n < 0)
 		alloc_die(0);
 	return p;
+}
+
+/* glibc's defaults map every block over 128 KiB on its own, then raise
+ * that bound to the largest block freed, and trim a heap as soon as
+ * twice that is free at its top. A decoding hands 1 MiB blocks from a
+ * pool thread to a worker, and a brotli stream holds a ring buffer of up
+ * to 16 MiB: with the defaults their pages go back to the system and are
+ * faulted in again, tens of thousands of page faults per GiB (each a few
+ * to tens of microseconds in a virtual machine: the first 1 GiB br
+ * download took 1.6x as long as the next). Fixed bounds keep them. */
+void
+wk_alloc_tune(void)
+{
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD) && defined(M_TRIM_THRESHOLD)
+	const char *t = getenv("GLIBC_TUNABLES");
+
+	if (t != NULL && strstr(t, "glibc.malloc.") != NULL)
+		return;
+	(void)mallopt(M_MMAP_THRESHOLD, (int)WK_ALLOC_MMAP_MAX);
+	(void)mallopt(M_TRIM_THRESHOLD, (int)WK_ALLOC_KEEP);
+#endif
 }

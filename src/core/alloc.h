@@ -11,6 +11,14 @@ char *wk_strdup(const char *s);
 char *wk_strndup(const char *s, size_t n);
 char *wk_asprintf(const char *fmt, ...) WK_PRINTF(1, 2);
 
+/* Sets the C library's allocator for a daemon that moves large blocks
+ * between threads: blocks up to WK_ALLOC_MMAP_MAX come from the heap, and
+ * a heap keeps up to WK_ALLOC_KEEP free at its top instead of giving it
+ * back to the system at once. A setting in GLIBC_TUNABLES wins. */
+#define WK_ALLOC_MMAP_MAX (32u << 20)
+#define WK_ALLOC_KEEP (32u << 20)
+void wk_alloc_tune(void);
+
 /* Frees p (NULL allowed) and sets it to NULL. */
 #define wk_free(p)                                                             \
 	do {                                                                   \
