@@ -16,6 +16,7 @@
 #include "cookie/jar.h"
 #include "cookie/jar_store.h"
 #include "core/alloc.h"
+#include "core/thread.h"
 #include "log/log.h"
 
 #define COOKIES_DRAIN_MS 250
@@ -85,6 +86,7 @@ cookies_drain_main(void *arg)
 	unsigned rounds = 0;
 
 	(void)arg;
+	wk_thread_name("wk-cookie-drain", -1);
 	pthread_mutex_lock(&C.mu);
 	while (!C.stop) {
 		struct timespec ts;

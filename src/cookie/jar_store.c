@@ -25,6 +25,7 @@
 #include "cookie/jar_store.h"
 #include "core/alloc.h"
 #include "core/bug.h"
+#include "core/thread.h"
 #include "log/log.h"
 
 #define STORE_BUSY_MS 5000
@@ -820,6 +821,7 @@ store_writer(void *arg)
 	struct timespec dl;
 	bool stop = false;
 
+	wk_thread_name("wk-cookie-db", -1);
 	pthread_mutex_lock(&st->q_mu);
 	while (!stop) {
 		uint64_t before = st->done_seq;

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/thread.h"
 #include "log/log.h"
 
 #define LOG_QUEUE_MAX (8u << 20) /* bytes queued before lines are dropped */
@@ -175,6 +176,7 @@ writer_main(void *arg)
 	struct log_queue e = { 0 }, a = { 0 };
 
 	(void)arg;
+	wk_thread_name("wk-log", -1);
 	pthread_mutex_lock(&L.mu);
 	for (;;) {
 		while (!L.stop && !L.reopen && L.err.len == 0 && L.acc.len == 0)

@@ -37,6 +37,7 @@
 #include "core/hash.h"
 #include "core/bug.h"
 #include "core/idna.h"
+#include "core/thread.h"
 #include "log/log.h"
 #include "pac/pac.h"
 #include "pac/pac_result.h"
@@ -775,6 +776,7 @@ static void *
 pac_main(void *arg)
 {
 	(void)arg;
+	wk_thread_name("wk-pac", -1);
 	pac_apply_conf();
 	event_base_dispatch(P.base);
 	pac_helper_kill();

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/alloc.h"
+#include "core/thread.h"
 #include "log/log.h"
 #include "sess/users.h"
 #include "worker/worker.h"
@@ -119,6 +120,7 @@ static void *
 users_main(void *arg)
 {
 	(void)arg;
+	wk_thread_name("wk-passwords", -1);
 	pthread_mutex_lock(&U.mu);
 	for (;;) {
 		struct wk_users_check *c;

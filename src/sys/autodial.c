@@ -22,6 +22,7 @@
 
 #include "config/conf.h"
 #include "core/alloc.h"
+#include "core/thread.h"
 #include "log/log.h"
 #include "sys/autodial.h"
 #include "worker/worker.h"
@@ -255,6 +256,7 @@ static void *
 dial_main(void *arg)
 {
 	(void)arg;
+	wk_thread_name("wk-autodial", -1);
 	event_base_dispatch(D.base);
 	if (D.pid > 0) {
 		kill(-D.pid, SIGKILL);

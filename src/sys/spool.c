@@ -20,6 +20,7 @@
 
 #include "core/alloc.h"
 #include "core/bug.h"
+#include "core/thread.h"
 #include "log/log.h"
 #include "sys/spool.h"
 #include "worker/worker.h"
@@ -311,6 +312,7 @@ static void *
 spool_main(void *arg)
 {
 	(void)arg;
+	wk_thread_name("wk-spool", -1);
 	pthread_mutex_lock(&S.mu);
 	for (;;) {
 		struct spool_job *j;

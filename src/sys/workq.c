@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "core/alloc.h"
+#include "core/thread.h"
 #include "sys/workq.h"
 #include "worker/worker.h"
 
@@ -40,6 +41,7 @@ workq_main(void *arg)
 {
 	struct workq_lane *l = arg;
 
+	wk_thread_name("wk-queue", (int)(l - Q.lanes));
 	pthread_mutex_lock(&Q.mu);
 	for (;;) {
 		struct workq_job *j = l->head;

@@ -13,6 +13,7 @@
 
 #include "config/conf.h"
 #include "core/alloc.h"
+#include "core/thread.h"
 #include "worker/worker.h"
 #include "listen/listener.h"
 #include "log/log.h"
@@ -204,6 +205,7 @@ worker_main(void *arg)
 {
 	struct wk_worker *w = arg;
 
+	wk_thread_name("wk-worker", (int)w->id);
 	event_base_dispatch(w->base);
 	return NULL;
 }

@@ -207,6 +207,11 @@ if [ "$WK_TEST_PROXY" = wicket ]; then
 	out=$(wk_curl -D "$WK_T/hv" "$(wk_url /echo/via3)")
 	wk_like "$out" '^[Vv]ia: (.*, *)?1\.1 gate-7' "via NAME: request carries Via: 1.1 NAME"
 	wk_like "$(cat "$WK_T/hv")" '^[Vv]ia: (.*, *)?1\.1 gate-7' "via NAME: response carries Via: 1.1 NAME"
+
+	# Threads are named (top -H, ps -L, perf, gdb)
+	names=$(cat /proc/"$WK_PID"/task/*/comm 2>/dev/null | sort | tr '\n' ' ')
+	wk_diag "threads: $names"
+	wk_like "$names" 'wk-queue-0 .*wk-worker-0 ' "threads are named: workers and queue lanes"
 fi
 
 wk_done
