@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,9 +63,6 @@ test_large_blocks_keep_their_pages(void **state)
 	const long pages = 20 * (8 * MIB / PAGE);
 
 	(void)state;
-#if defined(__SANITIZE_ADDRESS__)
-	skip(); /* AddressSanitizer has its own allocator */
-#endif
 	wk_alloc_tune();
 	decode_round(); /* the first round maps the pages once */
 	before = minor_faults();
@@ -79,6 +77,11 @@ test_large_blocks_keep_their_pages(void **state)
 int
 main(void)
 {
+#if defined(__SANITIZE_ADDRESS__)
+	/* AddressSanitizer has an allocator of its own: nothing to count */
+	printf("1..0 # SKIP built with AddressSanitizer\n");
+	return 0;
+#endif
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_large_blocks_keep_their_pages),
 	};
