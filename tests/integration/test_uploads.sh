@@ -27,7 +27,7 @@ wk_like "$h" "^X-Body-Sha256: $SHA" "1.1 origin: body intact (20 MB by sha256)"
 
 expect_py() { # PORT PATH: a chunked POST with Expect, the body sent only after a 100
 	PORT=$1 TPATH=$2 wk_py <<'EOF'
-import os, socket, hashlib
+import os, hashlib
 import wkclient as w
 port, path = int(os.environ["PORT"]), os.environ["TPATH"]
 s = w.connect()
@@ -36,16 +36,8 @@ head = ("POST http://127.0.0.1:%d%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
         "Transfer-Encoding: chunked\r\nExpect: 100-continue\r\n"
         "Connection: close\r\n\r\n" % (port, path, port)).encode()
 s.sendall(head)
-s.settimeout(8)
 rd = w.Reader(s)
-try:
-    first = rd.line()
-except (socket.timeout, EOFError) as e:
-    print("no-interim", e)
-    raise SystemExit(0)
-print("interim:", first.decode().strip())
-while rd.line() not in (b"\r\n", b"\n"):
-    pass
+print("interim:", w.read_interim(s, rd, 8))
 for i in range(0, len(body), 70000):
     c = body[i:i + 70000]
     s.sendall(b"%x\r\n%s\r\n" % (len(c), c))
@@ -86,7 +78,7 @@ wk_like "$(grep '^upload' "$WK_T/o10.log" | tail -n 1)" 'expect=none' \
 
 # a Content-Length body with Expect to a 1.0 origin: our 100, no spooling
 out=$(wk_py <<'EOF'
-import os, socket
+import os
 import wkclient as w
 port = int(os.environ["O10"])
 s = w.connect()
@@ -94,15 +86,8 @@ body = b"L" * 100000
 s.sendall(("PUT http://127.0.0.1:%d/upload HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
            "Content-Length: %d\r\nExpect: 100-continue\r\nConnection: close"
            "\r\n\r\n" % (port, port, len(body))).encode())
-s.settimeout(8)
 rd = w.Reader(s)
-try:
-    print("interim:", rd.line().decode().strip())
-except (socket.timeout, EOFError):
-    print("no-interim")
-    raise SystemExit(0)
-while rd.line() not in (b"\r\n", b"\n"):
-    pass
+print("interim:", w.read_interim(s, rd, 8))
 s.sendall(body)
 print("body", w.read_response(rd).body.decode().strip(), w.sha(body))
 EOF

@@ -116,6 +116,21 @@ def read_head(r):
     return parts[0], int(parts[1]), headers, bytes(raw)
 
 
+def read_interim(sock, r, timeout):
+    """After a request head with Expect: 100-continue: waits up to timeout
+    for the interim response and skips its fields. Returns its status line,
+    or prints "no-interim" and ends the snippet (exit 0) when none came."""
+    sock.settimeout(timeout)
+    try:
+        first = r.line()
+    except (socket.timeout, EOFError) as e:
+        print("no-interim", e)
+        raise SystemExit(0)
+    while r.line() not in (b"\r\n", b"\n"):
+        pass
+    return first.decode().strip()
+
+
 def read_response(r, method="GET"):
     """Reads one response (after any 1xx) from Reader r."""
     resp = Response()
