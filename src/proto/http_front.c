@@ -517,6 +517,9 @@ http_target_cb(struct wk_target_result *res, void *arg)
 	s->targeting = NULL;
 	wk_sess_enter(s);
 	r->zone = res->hit.zone;
+	/* the same match http_head_zone would make: no need to repeat it */
+	if (res->by_name)
+		r->head_zone = res->hit.zone;
 	switch (res->verdict) {
 	case WK_TARGET_DENY:
 		if (res->hit.term != NULL)

@@ -261,7 +261,8 @@ wk_target_start(struct wk_worker *w, const struct wk_config *c, const char *url,
 
 		/* the common case answers at once, with nothing allocated */
 		if (hit.zone->action == WK_ZONE_DENY || !route->pac) {
-			struct wk_target_result res = { .hit = hit };
+			struct wk_target_result res = { .hit = hit,
+				.by_name = true };
 
 			if (hit.zone->action == WK_ZONE_DENY)
 				res.verdict = WK_TARGET_DENY;
@@ -275,7 +276,8 @@ wk_target_start(struct wk_worker *w, const struct wk_config *c, const char *url,
 		size_t n = 0;
 
 		if (wk_pac_cached(url, host, hops, &n) && n > 0) {
-			struct wk_target_result res = { .hit = hit };
+			struct wk_target_result res = { .hit = hit,
+				.by_name = true };
 
 			res.dyn = target_dyn_route(hops, n);
 			if (res.dyn->route.n_hops > 0) {
@@ -298,6 +300,7 @@ wk_target_start(struct wk_worker *w, const struct wk_config *c, const char *url,
 	t->in_start = true;
 	if (matched) {
 		t->res.hit = hit;
+		t->res.by_name = true;
 		target_zone_known(t);
 	} else {
 		struct evutil_addrinfo hints;

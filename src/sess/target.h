@@ -32,6 +32,7 @@ struct wk_route_dyn {
 struct wk_target_result {
 	enum wk_target_verdict verdict;
 	struct wk_zone_hit hit;
+	bool by_name; /* the zone was known from the name alone, no DNS */
 	/* GO: the hops; into the config, or into dyn */
 	const struct wk_route *route;
 	struct wk_route_dyn *dyn; /* PAC: the caller takes ownership */
