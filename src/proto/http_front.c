@@ -965,11 +965,10 @@ http_chain_cb(
 		bool own_tls = s->intercepted || (r->https && !r->absolute);
 
 		free(r->key);
-		r->key = NULL;
-		if (!own_tls)
+		if (!own_tls) {
 			r->key = r->https ? wk_asprintf("tls:%s", res->key) :
 					    wk_strdup(res->key);
-		if (own_tls) {
+		} else {
 			const struct wk_zone *z = r->zone;
 			bool verify = s->intercepted ?
 			    s->tls_verify :

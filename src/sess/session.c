@@ -263,8 +263,7 @@ wk_sess_set_upstream(struct wk_sess *s, struct bufferevent *bev,
     const struct sockaddr_storage *peer, bool tls)
 {
 	s->up = bev;
-	if (peer != &s->up_addr)
-		memcpy(&s->up_addr, peer, sizeof(s->up_addr));
+	memcpy(&s->up_addr, peer, sizeof(s->up_addr));
 	if (tls)
 		wk_sess_set_tls(s, WK_SIDE_UP, bev); /* an https proxy */
 }
