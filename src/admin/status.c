@@ -100,6 +100,8 @@ wk_status_respond(struct wk_worker *w, const struct wk_config *c,
 	    "<tr><td>errors</td><td>%llu</td></tr>\n"
 	    "<tr><td>bytes from clients</td><td>%llu</td></tr>\n"
 	    "<tr><td>bytes to clients</td><td>%llu</td></tr>\n"
+	    "<tr><td>tunnel buffers</td><td>%llu</td></tr>\n"
+	    "<tr><td>largest tunnel buffer</td><td>%llu</td></tr>\n"
 	    "</table>\n<p><a href=\"/health\">/health</a> "
 	    "<a href=\"/proxy.pac\">/proxy.pac</a></p>\n"
 	    "</body></html>\n",
@@ -110,7 +112,9 @@ wk_status_respond(struct wk_worker *w, const struct wk_config *c,
 	    (unsigned long long)LOAD(ctx->stats.tunnels),
 	    (unsigned long long)LOAD(ctx->stats.errors),
 	    (unsigned long long)LOAD(ctx->stats.bytes_in),
-	    (unsigned long long)LOAD(ctx->stats.bytes_out));
+	    (unsigned long long)LOAD(ctx->stats.bytes_out),
+	    (unsigned long long)LOAD(ctx->stats.tunnel_buf_bytes),
+	    (unsigned long long)LOAD(ctx->stats.tunnel_buf_max));
 	if (n < 0)
 		n = 0;
 	if ((size_t)n >= sizeof(body))

@@ -28,6 +28,8 @@ struct wk_stats {
 	uint64_t errors;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
+	uint64_t tunnel_buf_bytes; /* held by tunnel relays now */
+	uint64_t tunnel_buf_max;   /* the largest one buffer so far */
 };
 
 /* Shared by every worker; owned by main.c. */
@@ -66,6 +68,7 @@ struct wk_worker {
 	TAILQ_HEAD(wk_sess_list, wk_sess) sessions;
 	size_t n_sessions;
 	struct wk_pool *pool;
+	size_t relay_buf_bytes; /* its tunnels' buffers (sess/relay.c) */
 	bool draining;
 };
 

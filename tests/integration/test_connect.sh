@@ -238,11 +238,11 @@ else
 fi
 
 # A client that stops reading a download: the relay waits for it to drain.
-# The origin here sends from a file with sendfile(2), as nginx does: the
-# relay's pipe then fills by its slots (one partly used page each) before
-# its bytes, the origin's socket stays readable, and a relay that kept
-# polling it would spin. wicket's CPU time while the client reads nothing
-# for 2 s must stay far below a whole core.
+# The origin here sends from a file with sendfile(2), as nginx does, so its
+# socket stays readable all along; a relay that kept polling it while its
+# buffer toward the client is full would spin (the splice relay of before
+# did, its pipe full by slots short of its bytes). wicket's CPU time while
+# the client reads nothing for 2 s must stay far below a whole core.
 truncate -s 256M "$WK_T/sparse.bin"
 out=$(wk_py "$WK_PID" "$WK_T/sparse.bin" <<'EOF'
 import wkclient as w, os, socket, sys, threading, time
@@ -280,6 +280,67 @@ if [ -n "$share" ] && awk -v x="$share" 'BEGIN { exit !(x < 0.3) }'; then
 else
 	wk_fail "tunnel: a client that stops reading costs no CPU while it waits" "$out"
 fi
+
+# A bulk download through a tunnel: the direction's buffer grows past its
+# 64 KiB start (a read that fills it whole doubles the next one), the bytes
+# arrive intact, and once the tunnel is quiet its buffers are given back
+# while the tunnel stays open. The status page shows both.
+head -c $((48 << 20)) /dev/urandom >"$WK_T/bulk.bin"
+out=$(wk_py "$WK_T/bulk.bin" <<'EOF'
+import wkclient as w, hashlib, re, socket, sys, threading, time
+path = sys.argv[1]
+want = hashlib.sha256(open(path, "rb").read()).hexdigest()
+srv = socket.create_server(("127.0.0.1", 0))
+def serve():
+    c, _ = srv.accept()
+    with open(path, "rb") as f:
+        c.sendfile(f)
+    c.settimeout(30)
+    d = c.recv(100)  # quiet until the client speaks; then an echo
+    c.sendall(d)
+threading.Thread(target=serve, daemon=True).start()
+def status():
+    s = w.connect()
+    s.sendall(b"GET / HTTP/1.1\r\nHost: wicket\r\nConnection: close\r\n\r\n")
+    r = w.read_response(w.Reader(s))
+    s.close()
+    rows = dict(re.findall(rb"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", r.body))
+    return int(rows[b"tunnel buffers"]), int(rows[b"largest tunnel buffer"])
+s = w.connect(timeout=30)
+s.sendall(b"CONNECT 127.0.0.1:%d HTTP/1.1\r\nHost: x\r\n\r\n" % srv.getsockname()[1])
+rd = w.Reader(s)
+r = w.read_response(rd, "CONNECT")
+h, n = hashlib.sha256(), 0
+b = bytes(rd.buf)
+h.update(b); n += len(b)
+while n < 48 << 20:
+    b = s.recv(1 << 20)
+    if not b:
+        break
+    h.update(b); n += len(b)
+print("got", n, "intact" if h.hexdigest() == want else "corrupt")
+held, largest = status()
+print("largest", largest)
+deadline = time.monotonic() + 15
+while held > 0 and time.monotonic() < deadline:
+    time.sleep(0.2)
+    held, _ = status()
+print("held-after-quiet", held)
+s.sendall(b"ping")  # the tunnel works on with new buffers
+print("echo", s.recv(100).decode())
+s.close()
+EOF
+)
+wk_like "$out" "got $((48 << 20)) intact" "bulk tunnel download: 48 MiB arrive intact"
+largest=$(printf '%s\n' "$out" | sed -n 's/^largest //p')
+wk_diag "largest tunnel buffer after a bulk download: ${largest:-?} bytes"
+if [ -n "$largest" ] && [ "$largest" -ge $((1 << 20)) ]; then
+	wk_pass "bulk tunnel: the relay's buffer grew to 1 MiB or more"
+else
+	wk_fail "bulk tunnel: the relay's buffer grew to 1 MiB or more" "$out"
+fi
+wk_like "$out" "held-after-quiet 0" "quiet tunnel: its buffers are given back while it stays open"
+wk_like "$out" "echo ping" "quiet tunnel: bytes flow both ways again after that"
 
 # No descriptors left behind by the tunnels above (the pool may keep an
 # upstream connection or two).
