@@ -57,6 +57,13 @@ wk_http_body_measure(enum wk_http_body kind, uint64_t *left,
 	return WK_PARSE_NEED_MORE;
 }
 
+size_t
+wk_http_body_high(const struct wk_sess *s, int src)
+{
+	return WK_MAX(2 * wk_sess_read_room(s, (enum wk_side)src),
+	    (size_t)HTTP_BODY_HIGH);
+}
+
 void
 wk_http_req_body(struct wk_sess *s)
 {
@@ -87,7 +94,8 @@ wk_http_req_body(struct wk_sess *s)
 		if (n == avail)
 			break; /* else: more segments than one peek took */
 	}
-	if (!r->body_done && evbuffer_get_length(out) >= HTTP_BODY_HIGH) {
+	if (!r->body_done &&
+	    evbuffer_get_length(out) >= wk_http_body_high(s, WK_SIDE_CLI)) {
 		wk_sess_reading(s, WK_SIDE_CLI, false);
 		s->cli_paused = true;
 	}

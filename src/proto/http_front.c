@@ -817,7 +817,7 @@ http_up_connected(struct wk_sess *s)
 		    "cannot rebuild the request for the upstream proxy");
 		return;
 	}
-	bufferevent_set_max_single_write(up, HTTP_READ_MAX);
+	bufferevent_set_max_single_write(up, HTTP_WRITE_MAX);
 	bufferevent_setwatermark(up, EV_WRITE, HTTP_BODY_LOW, 0);
 	bufferevent_set_timeouts(up, NULL, NULL);
 	wk_sess_setcb(s, WK_SIDE_UP, http_up_write_cb, http_up_event_cb);
@@ -1290,7 +1290,7 @@ wk_http_start(struct wk_sess *s)
 	bufferevent_setcb(
 	    s->cli, NULL, http_cli_write_cb, http_cli_event_cb, s);
 	bufferevent_setwatermark(s->cli, EV_WRITE, HTTP_BODY_LOW, 0);
-	bufferevent_set_max_single_write(s->cli, HTTP_READ_MAX);
+	bufferevent_set_max_single_write(s->cli, HTTP_WRITE_MAX);
 	s->read_limit[WK_SIDE_CLI] =
 	    s->conf->limit.header_bytes + HTTP_READ_MAX;
 	/* a client that stops reading our output for this long is gone */

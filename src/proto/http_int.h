@@ -12,10 +12,16 @@
 struct evbuffer;
 struct wk_sess;
 
+/* The output a body read from side src may queue before that side stops
+ * being read: two of its reads (wk_sess_read_room), HTTP_BODY_HIGH at
+ * least, so a bulk body moves a megabyte a system call. */
+size_t wk_http_body_high(const struct wk_sess *s, int src);
+
 #define HTTP_BODY_HIGH                                                         \
 	(512u * 1024)		    /* pause the source past this much queued */
 #define HTTP_BODY_LOW (128u * 1024) /* resume when the sink drains to this */
 #define HTTP_READ_MAX (256 * 1024)  /* bytes per read(2) */
+#define HTTP_WRITE_MAX (4u << 20)   /* bytes per write(2) by libevent */
 #define HTTP_RESP_MAX_LINE 16384
 #define HTTP_RESP_MAX_HEAD (256u * 1024)
 

@@ -182,7 +182,7 @@ again:
 		wk_http_resp_done(s);
 		return;
 	}
-	if (evbuffer_get_length(out) >= HTTP_BODY_HIGH)
+	if (evbuffer_get_length(out) >= wk_http_body_high(s, WK_SIDE_UP))
 		http_resp_pause(s);
 }
 

@@ -83,7 +83,13 @@ wk_sess_timer(struct wk_sess *s, unsigned ms)
 }
 
 #define SESS_READ_SMALL (16u * 1024) /* waiting for heads */
-#define SESS_READ_LARGE (64u * 1024) /* moving bodies */
+#define SESS_READ_LARGE (64u * 1024) /* a body's first reads */
+
+size_t
+wk_sess_read_room(const struct wk_sess *s, enum wk_side side)
+{
+	return s->read_room[side] != 0 ? s->read_room[side] : SESS_READ_LARGE;
+}
 
 static void
 sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
@@ -91,8 +97,8 @@ sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
 	struct bufferevent *bev = side == WK_SIDE_CLI ? s->cli : s->up;
 	struct evbuffer *in = bufferevent_get_input(bev);
 	size_t len = evbuffer_get_length(in);
-	size_t room =
-	    s->state == WK_SESS_ST_FORWARD ? SESS_READ_LARGE : SESS_READ_SMALL;
+	bool body = s->state == WK_SESS_ST_FORWARD;
+	size_t room = body ? wk_sess_read_room(s, side) : SESS_READ_SMALL;
 	struct evbuffer_iovec v[2];
 	ssize_t n;
 	int nv;
@@ -130,6 +136,9 @@ sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
 		if (nv > 1)
 			v[1].iov_len = (size_t)n - first;
 		evbuffer_commit_space(in, v, nv > 1 && v[1].iov_len ? 2 : 1);
+		if (body && (size_t)n >= room && room < WK_SESS_READ_BULK)
+			s->read_room[side] =
+			    WK_MIN(room * 2, WK_SESS_READ_BULK);
 	}
 	evbuffer_freeze(in, 0);
 	if (n > 0) {
@@ -533,6 +542,8 @@ wk_sess_end_request(struct wk_sess *s, const char *reason)
 			__atomic_add_fetch(&st->errors, 1, __ATOMIC_RELAXED);
 	}
 	req_clear(r);
+	/* the next exchange starts with small reads again */
+	s->read_room[WK_SIDE_CLI] = s->read_room[WK_SIDE_UP] = 0;
 }
 
 static void

@@ -160,6 +160,7 @@ struct wk_sess {
 	struct event *rev[WK_SIDE_COUNT];
 	bool reading[WK_SIDE_COUNT];
 	size_t read_limit[WK_SIDE_COUNT]; /* stop reading past this input */
+	size_t read_room[WK_SIDE_COUNT];  /* a body read's size; 0: the start */
 	struct event *reread; /* wk_sess_reread's deferred callback */
 
 	struct event *timer;	 /* the one deadline of the current state */
@@ -223,6 +224,11 @@ const char *wk_sess_state_name(enum wk_sess_state st);
 
 /* Arms the session timer to fire in ms (0: disarm). */
 void wk_sess_timer(struct wk_sess *s, unsigned ms);
+/* The most one read takes from side while a body moves: 64 KiB at first,
+ * doubled up to WK_SESS_READ_BULK each time a read fills it whole (a bulk
+ * body: fewer, larger system calls), back to 64 KiB at the next request. */
+#define WK_SESS_READ_BULK (1024u * 1024 - 256) /* one 1 MiB evbuffer chain */
+size_t wk_sess_read_room(const struct wk_sess *s, enum wk_side side);
 /* Milliseconds on the worker's cached clock. */
 uint64_t wk_sess_now_ms(struct wk_sess *s);
 
