@@ -234,10 +234,15 @@ relay_dir_flush(struct relay_dir *d)
 		m.msg_iovlen = (size_t)wk_ring_data(&d->ring, iov);
 		n = sendmsg(d->dst_fd, &m, MSG_NOSIGNAL);
 		if (n > 0) {
+			bool all = (size_t)n == d->ring.len;
+
 			wk_ring_drain(&d->ring, (size_t)n);
-			continue;
+			/* a short write means the socket is full: asking
+			 * again costs a system call to hear EAGAIN */
+			if (all)
+				continue;
 		}
-		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+		if (n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR))) {
 			/* a full ring reads again once half of it is free:
 			 * fewer, larger reads while the sink is the slow one */
 			relay_dir_set(d,
@@ -286,6 +291,7 @@ relay_dir_read(struct relay_dir *d)
 		struct iovec iov[2];
 		int cnt;
 		bool was_empty;
+		size_t space;
 		ssize_t n;
 
 		if (d->ring.len == 0 && d->want > d->ring.size &&
@@ -298,6 +304,7 @@ relay_dir_read(struct relay_dir *d)
 			return;
 		}
 		was_empty = d->ring.len == 0;
+		space = iov[0].iov_len + (cnt > 1 ? iov[1].iov_len : 0);
 		n = readv(d->src_fd, iov, cnt);
 		if (n > 0) {
 			/* one read filled the whole buffer: more is waiting,
@@ -309,6 +316,10 @@ relay_dir_read(struct relay_dir *d)
 			*d->count += (uint64_t)n;
 			s->last_active_ms = wk_sess_now_ms(s);
 			relay_dir_flush(d);
+			/* a short read drained the socket: the next event
+			 * says when there is more (no read for EAGAIN) */
+			if ((size_t)n < space)
+				return;
 			continue;
 		}
 		if (n == 0) {
