@@ -110,6 +110,20 @@ wk_like() {
 	fi
 }
 
+# wk_below OUTPUT KEY LIMIT DESC: OUTPUT has a line "KEY N"; passes when
+# N < LIMIT (N may have decimals), and says what N was.
+wk_below() {
+	local n
+	n=$(printf '%s\n' "$1" | sed -n "s/^$2 //p" | head -n 1)
+	wk_diag "$2: ${n:-?} (must be < $3)"
+	if [ -n "$n" ] && awk -v x="$n" -v y="$3" 'BEGIN { exit !(x < y) }'; then
+		wk_pass "$4"
+	else
+		wk_fail "$4" "$1"
+		return 1
+	fi
+}
+
 # wk_unlike GOT ERE DESC
 wk_unlike() {
 	if printf '%s' "$1" | grep -Eq -- "$2"; then

@@ -229,13 +229,9 @@ time.sleep(2.5)
 print("sent-MB %d" % (sent[0] >> 20))
 EOF
 )
-mb=$(printf '%s\n' "$out" | sed -n 's/^sent-MB //p')
-wk_diag "client wrote ${mb:-?} MB into a tunnel it does not read from"
-if [ -n "$mb" ] && [ "$mb" -lt 100 ]; then
-	wk_pass "tunnel back-pressure: a client that does not read is held back"
-else
-	wk_fail "tunnel back-pressure: a client that does not read is held back" "$out"
-fi
+# (what the client wrote into a tunnel it does not read from)
+wk_below "$out" sent-MB 100 \
+    "tunnel back-pressure: a client that does not read is held back"
 
 # A client that stops reading a download: the relay waits for it to drain.
 # The origin here sends from a file with sendfile(2), as nginx does, so its
@@ -273,13 +269,8 @@ s.close()
 EOF
 )
 wk_like "$out" 'status 200' "tunnel to a sendfile origin: 200"
-share=$(printf '%s\n' "$out" | sed -n 's/^cpu-share //p')
-wk_diag "wicket's CPU share while a tunnel's client reads nothing: ${share:-?}"
-if [ -n "$share" ] && awk -v x="$share" 'BEGIN { exit !(x < 0.3) }'; then
-	wk_pass "tunnel: a client that stops reading costs no CPU while it waits"
-else
-	wk_fail "tunnel: a client that stops reading costs no CPU while it waits" "$out"
-fi
+wk_below "$out" cpu-share 0.3 \
+    "tunnel: a client that stops reading costs no CPU while it waits"
 
 # A bulk download through a tunnel: the direction's buffer grows past its
 # 64 KiB start (a read that fills it whole doubles the next one), the bytes
