@@ -102,6 +102,7 @@ wk_status_respond(struct wk_worker *w, const struct wk_config *c,
 	    "<tr><td>bytes to clients</td><td>%llu</td></tr>\n"
 	    "<tr><td>tunnel buffers</td><td>%llu</td></tr>\n"
 	    "<tr><td>largest tunnel buffer</td><td>%llu</td></tr>\n"
+	    "<tr><td>body reads grown by</td><td>%llu</td></tr>\n"
 	    "</table>\n<p><a href=\"/health\">/health</a> "
 	    "<a href=\"/proxy.pac\">/proxy.pac</a></p>\n"
 	    "</body></html>\n",
@@ -114,7 +115,8 @@ wk_status_respond(struct wk_worker *w, const struct wk_config *c,
 	    (unsigned long long)LOAD(ctx->stats.bytes_in),
 	    (unsigned long long)LOAD(ctx->stats.bytes_out),
 	    (unsigned long long)LOAD(ctx->stats.tunnel_buf_bytes),
-	    (unsigned long long)LOAD(ctx->stats.tunnel_buf_max));
+	    (unsigned long long)LOAD(ctx->stats.tunnel_buf_max),
+	    (unsigned long long)LOAD(ctx->stats.read_room_grown));
 	if (n < 0)
 		n = 0;
 	if ((size_t)n >= sizeof(body))

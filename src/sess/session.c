@@ -84,11 +84,33 @@ wk_sess_timer(struct wk_sess *s, unsigned ms)
 
 #define SESS_READ_SMALL (16u * 1024) /* waiting for heads */
 #define SESS_READ_LARGE (64u * 1024) /* a body's first reads */
+/* a worker's sessions together grow their body reads by this much at most
+ * (a slow client of a grown session holds up to three reads' worth) */
+#define SESS_ROOM_BUDGET (32u << 20)
 
 size_t
 wk_sess_read_room(const struct wk_sess *s, enum wk_side side)
 {
 	return s->read_room[side] != 0 ? s->read_room[side] : SESS_READ_LARGE;
+}
+
+/* Sets side's read size, within the worker's budget for grown ones. */
+static void
+sess_set_room(struct wk_sess *s, enum wk_side side, size_t room)
+{
+	size_t old = wk_sess_read_room(s, side);
+	uint64_t *st = &s->w->ctx->stats.read_room_grown;
+
+	if (room > old) {
+		if (s->w->read_room_grown + (room - old) > SESS_ROOM_BUDGET)
+			return;
+		s->w->read_room_grown += room - old;
+		__atomic_add_fetch(st, room - old, __ATOMIC_RELAXED);
+	} else {
+		s->w->read_room_grown -= old - room;
+		__atomic_sub_fetch(st, old - room, __ATOMIC_RELAXED);
+	}
+	s->read_room[side] = room;
 }
 
 static void
@@ -137,8 +159,8 @@ sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
 			v[1].iov_len = (size_t)n - first;
 		evbuffer_commit_space(in, v, nv > 1 && v[1].iov_len ? 2 : 1);
 		if (body && (size_t)n >= room && room < WK_SESS_READ_BULK)
-			s->read_room[side] =
-			    WK_MIN(room * 2, WK_SESS_READ_BULK);
+			sess_set_room(
+			    s, side, WK_MIN(room * 2, WK_SESS_READ_BULK));
 	}
 	evbuffer_freeze(in, 0);
 	if (n > 0) {
@@ -543,7 +565,8 @@ wk_sess_end_request(struct wk_sess *s, const char *reason)
 	}
 	req_clear(r);
 	/* the next exchange starts with small reads again */
-	s->read_room[WK_SIDE_CLI] = s->read_room[WK_SIDE_UP] = 0;
+	sess_set_room(s, WK_SIDE_CLI, SESS_READ_LARGE);
+	sess_set_room(s, WK_SIDE_UP, SESS_READ_LARGE);
 }
 
 static void
@@ -551,6 +574,8 @@ sess_destroy(struct wk_sess *s)
 {
 	struct wk_worker *w = s->w;
 
+	sess_set_room(s, WK_SIDE_CLI, SESS_READ_LARGE);
+	sess_set_room(s, WK_SIDE_UP, SESS_READ_LARGE);
 	TAILQ_REMOVE(&w->sessions, s, link);
 	w->n_sessions--;
 	__atomic_sub_fetch(&w->ctx->stats.conns_open, 1, __ATOMIC_RELAXED);

@@ -226,7 +226,8 @@ const char *wk_sess_state_name(enum wk_sess_state st);
 void wk_sess_timer(struct wk_sess *s, unsigned ms);
 /* The most one read takes from side while a body moves: 64 KiB at first,
  * doubled up to WK_SESS_READ_BULK each time a read fills it whole (a bulk
- * body: fewer, larger system calls), back to 64 KiB at the next request. */
+ * body: fewer, larger system calls), back to 64 KiB at the next request;
+ * a worker's sessions grow theirs by 32 MiB at most together. */
 #define WK_SESS_READ_BULK (1024u * 1024 - 256) /* one 1 MiB evbuffer chain */
 size_t wk_sess_read_room(const struct wk_sess *s, enum wk_side side);
 /* Milliseconds on the worker's cached clock. */

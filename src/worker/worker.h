@@ -30,6 +30,7 @@ struct wk_stats {
 	uint64_t bytes_out;
 	uint64_t tunnel_buf_bytes; /* held by tunnel relays now */
 	uint64_t tunnel_buf_max;   /* the largest one buffer so far */
+	uint64_t read_room_grown;  /* body read sizes past 64 KiB, summed */
 };
 
 /* Shared by every worker; owned by main.c. */
@@ -69,6 +70,7 @@ struct wk_worker {
 	size_t n_sessions;
 	struct wk_pool *pool;
 	size_t relay_buf_bytes; /* its tunnels' buffers (sess/relay.c) */
+	size_t read_room_grown; /* body reads past 64 KiB (sess/session.c) */
 	bool draining;
 };
 

@@ -306,7 +306,7 @@ wk_like "$out" '^200 True' "upload after a stall: body intact"
 # before reading, so the origin's bytes back up and every read has plenty.
 head -c $((64 << 20)) /dev/urandom >"$WK_T/bulk64.bin"
 out=$(wk_py "$WK_PID" "$WK_T/bulk64.bin" <<'EOF'
-import wkclient as w, hashlib, socket, sys, threading, time
+import wkclient as w, hashlib, re, socket, sys, threading, time
 pid, path = int(sys.argv[1]), sys.argv[2]
 size = 64 << 20
 want = hashlib.sha256(open(path, "rb").read()).hexdigest()
@@ -314,6 +314,19 @@ def reads():
     for line in open("/proc/%d/io" % pid):
         if line.startswith("syscr:"):
             return int(line.split()[1])
+def grown():
+    c = w.connect()
+    c.sendall(b"GET / HTTP/1.1\r\nHost: wicket\r\nConnection: close\r\n\r\n")
+    b = w.read_response(w.Reader(c)).body
+    c.close()
+    return int(re.search(rb"<td>body reads grown by</td><td>(\d+)<", b).group(1))
+def poll(cond):
+    deadline = time.monotonic() + 10
+    v = grown()
+    while not cond(v) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        v = grown()
+    return v
 srv = socket.create_server(("127.0.0.1", 0))
 def serve():
     c, _ = srv.accept()
@@ -327,15 +340,79 @@ s = w.connect(timeout=60)
 r0 = reads()
 s.sendall(b"GET http://127.0.0.1:%d/bulk HTTP/1.1\r\nHost: x\r\n"
           b"Connection: close\r\n\r\n" % srv.getsockname()[1])
-time.sleep(0.5)
+# the client reads nothing yet: the session's reads have grown meanwhile
+print("grown-while-held", poll(lambda v: v > 0))
 r = w.read_response(w.Reader(s))
 r1 = reads()
 print(r.status, len(r.body), "intact" if hashlib.sha256(r.body).hexdigest() == want else "corrupt")
 print("reads-per-MiB %.1f" % ((r1 - r0) / 64.0))
+s.close()
+print("grown-after", poll(lambda v: v == 0))
 EOF
 )
 wk_like "$out" "^200 $((64 << 20)) intact" "bulk response: 64 MiB arrive intact"
 wk_below "$out" reads-per-MiB 4 \
     "bulk response: read in pieces of far more than 64 KiB"
+wk_like "$out" "^grown-while-held [1-9][0-9]{5,}" \
+    "bulk response: the status page counts its grown reads"
+wk_like "$out" "^grown-after 0" \
+    "bulk response: the grown reads are given back when it ends"
+
+# The grown reads have a budget per worker (32 MiB): 100 clients that hold
+# bulk responses unread would grow theirs by ~94 MiB in all without it.
+head -c $((8 << 20)) /dev/urandom >"$WK_T/bulk8.bin"
+out=$(wk_py "$WK_T/bulk8.bin" <<'EOF'
+import wkclient as w, re, socket, sys, threading, time
+path, n = sys.argv[1], 100
+def status():
+    c = w.connect()
+    c.sendall(b"GET / HTTP/1.1\r\nHost: wicket\r\nConnection: close\r\n\r\n")
+    b = w.read_response(w.Reader(c)).body
+    c.close()
+    return (int(re.search(rb"<td>body reads grown by</td><td>(\d+)<", b).group(1)),
+            int(re.search(rb"<td>workers</td><td>(\d+)<", b).group(1)))
+srv = socket.create_server(("127.0.0.1", 0), backlog=n)
+held = []
+def serve(c):
+    try:
+        c.recv(65536)
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (8 << 20))
+        with open(path, "rb") as f:
+            c.sendfile(f)
+    except OSError:
+        pass
+def accept():
+    for _ in range(n):
+        c, _ = srv.accept()
+        held.append(c)
+        threading.Thread(target=serve, args=(c,), daemon=True).start()
+threading.Thread(target=accept, daemon=True).start()
+clients = []
+for _ in range(n):
+    s = w.connect(timeout=30)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    s.sendall(b"GET http://127.0.0.1:%d/b HTTP/1.1\r\nHost: x\r\n\r\n" % srv.getsockname()[1])
+    clients.append(s)
+# wait until the total stops rising (bounded)
+last, same, workers = -1, 0, 1
+deadline = time.monotonic() + 20
+while same < 10 and time.monotonic() < deadline:
+    time.sleep(0.1)
+    v, workers = status()
+    same = same + 1 if v == last else 0
+    last = v
+print("grown-MiB %.1f" % (last / 1048576.0))
+print("budget-MiB %d" % (32 * workers))
+print("over-budget", 1 if last > 32 * workers * 1048576 else 0)
+print("near-budget", 1 if last > 16 * workers * 1048576 else 0)
+for s in clients:
+    s.close()
+EOF
+)
+wk_diag "$(printf '%s\n' "$out" | grep -E '^(grown|budget)-MiB' | tr '\n' ' ')"
+wk_like "$out" "^near-budget 1" \
+    "100 held bulk responses: their reads grow up toward the budget"
+wk_like "$out" "^over-budget 0" \
+    "100 held bulk responses: the grown reads stay within the workers' budget"
 
 wk_done
