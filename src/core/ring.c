@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 
+#include "core/alloc.h"
 #include "core/bug.h"
 #include "core/ring.h"
 
@@ -64,20 +65,14 @@ wk_ring_drain(struct wk_ring *r, size_t n)
 	r->head = r->len == 0 ? 0 : (r->head + n) % r->size;
 }
 
-int
+void
 wk_ring_alloc(struct wk_ring *r, size_t size)
 {
-	char *b;
-
 	WK_BUG_ON(r->len != 0 || size == 0);
-	b = malloc(size);
-	if (b == NULL)
-		return -1;
 	free(r->buf);
-	r->buf = b;
+	r->buf = wk_malloc(size);
 	r->size = size;
 	r->head = 0;
-	return 0;
 }
 
 void

@@ -27,9 +27,9 @@ void wk_ring_fill(struct wk_ring *r, size_t n);
 /* n bytes of the data were sent; an empty ring starts again at offset 0,
  * so the next read gets the whole buffer as one iovec. */
 void wk_ring_drain(struct wk_ring *r, size_t n);
-/* Gives an empty ring a buffer of size bytes (replacing any it had).
- * Returns 0, or -1 if the memory is not there (the old buffer is kept). */
-int wk_ring_alloc(struct wk_ring *r, size_t size);
+/* Gives an empty ring a buffer of size bytes (replacing any it had);
+ * wk_malloc's rule: no memory is an abort. */
+void wk_ring_alloc(struct wk_ring *r, size_t size);
 /* Frees the buffer and drops what it holds. */
 void wk_ring_free(struct wk_ring *r);
 

@@ -153,39 +153,23 @@ relay_arm_timer(struct wk_sess *s)
 	wk_sess_timer(s, (unsigned)next);
 }
 
-/* Gives an empty ring its next buffer (d->want bytes, or the minimum when
- * that is not there). Returns 0, or -1 (the session is closed). */
-static int
+/* Gives an empty ring its next buffer: d->want bytes, while the worker's
+ * budget allows it (else the ring keeps what it has, 64 KiB at least). */
+static void
 relay_dir_buffer(struct relay_dir *d)
 {
 	struct wk_worker *w = d->r->s->w;
 	size_t old = d->ring.size, size = d->want;
-	bool first = d->ring.buf == NULL && !relay_holds_buffers(d->r);
 
 	if (size > RELAY_BUF_MIN &&
 	    w->relay_buf_bytes - old + size > RELAY_BUF_BUDGET)
-		size = old > RELAY_BUF_MIN ? old : RELAY_BUF_MIN;
-	if (size == old) {
-		d->want = old; /* the buffer it has goes on */
-		return 0;
-	}
-	if (wk_ring_alloc(&d->ring, size) < 0 &&
-	    (size == RELAY_BUF_MIN ||
-		wk_ring_alloc(&d->ring, size = RELAY_BUF_MIN) < 0)) {
-		if (d->ring.buf != NULL) {
-			d->want = old;
-			return 0;
-		}
-		wk_log_warn("sess %llu: no memory for a tunnel buffer",
-		    (unsigned long long)d->r->s->id);
-		wk_sess_close(d->r->s, "out of memory");
-		return -1;
-	}
-	d->want = size;
+		size = d->want = WK_MAX(old, (size_t)RELAY_BUF_MIN);
+	if (size == old)
+		return;
+	wk_ring_alloc(&d->ring, size);
 	relay_account(d->r, old, size);
-	if (first)
-		relay_arm_timer(d->r->s);
-	return 0;
+	/* the quiet-second check runs while a buffer is held */
+	relay_arm_timer(d->r->s);
 }
 
 /* Frees the empty buffers of a tunnel that has been quiet; the next byte
@@ -284,8 +268,7 @@ relay_dir_read(struct relay_dir *d)
 				relay_fail(d, true, errno);
 			return;
 		}
-		if (relay_dir_buffer(d) < 0)
-			return;
+		relay_dir_buffer(d);
 	}
 	for (int i = 0; i < RELAY_READS_PER_EVENT && !s->dead; i++) {
 		struct iovec iov[2];
@@ -294,9 +277,8 @@ relay_dir_read(struct relay_dir *d)
 		size_t space;
 		ssize_t n;
 
-		if (d->ring.len == 0 && d->want > d->ring.size &&
-		    relay_dir_buffer(d) < 0)
-			return;
+		if (d->ring.len == 0 && d->want > d->ring.size)
+			relay_dir_buffer(d);
 		cnt = wk_ring_space(&d->ring, iov);
 		if (cnt == 0) {
 			/* the sink is slow: stop reading until it drains */
