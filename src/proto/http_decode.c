@@ -31,39 +31,37 @@
 /* room for one step's chunk: its size line, the data, CRLF */
 #define DECODE_STEP_ROOM (DECODE_CHUNK_LINE + DECODE_BUF + 2)
 /* Past this much decoded, the body is decoded on the pool
- * (src/sys/workq.c): a job takes up to DECODE_JOB_IN of the queue and
- * decodes it into blocks, each handed to the worker as soon as it is full
- * while the job goes on with the next (the worker writes one block while
- * the pool decodes the next; a block stays small enough to be written
- * from the cache). A job stops early once the client's output (as of the
- * worker's last look) and the blocks not taken yet reach DECODE_JOB_OUT:
- * a slow client bounds the memory, not the job. */
+ * (src/sys/workq.c), one job at a time, each going on for as long as it
+ * has input and room: the worker hands it the encoded bytes as they come
+ * and takes its full blocks (by reference) as they are done, so the
+ * decoding never waits for a hand-over. A job stops when the client's
+ * output (as of the worker's last look, which every write of it
+ * refreshes) and the blocks not taken yet reach DECODE_OUT_MAX, and the
+ * next starts once they are down to DECODE_OUT_RESUME: a slow client
+ * bounds the memory. The bound is deep because the worker is often a few
+ * milliseconds late to take a block (its wake-up), and that is 3-5 MiB
+ * of brotli output. */
 #define DECODE_INLINE_MAX (1024 * 1024)
-#define DECODE_JOB_IN (1024 * 1024)
 #define DECODE_BLOCK (4 * DECODE_STEP_ROOM)
-#define DECODE_JOB_OUT (3 * DECODE_BLOCK)
-/* A job starts while the client's output holds less than the high mark
- * plus this: what it holds keeps the client busy until the first block
- * is back. */
-#define DECODE_AHEAD DECODE_BLOCK
+#define DECODE_OUT_MAX (16 * DECODE_BLOCK)
+#define DECODE_OUT_RESUME (12 * DECODE_BLOCK)
 /* What wicket asks for on behalf of a client (compress-upstream). */
 #define DECODE_OURS "gzip, br, zstd"
 
-struct decode_job;
+struct decode_pool;
 
 struct wk_http_decode {
-	struct wk_decoder *dec;	  /* the job's while one is out */
+	struct wk_decoder *dec;	  /* the pool's while a job runs */
 	struct wk_worker *w;	  /* NULL: everything inline */
-	void (*ready)(void *arg); /* a job's output is back */
+	void (*ready)(void *arg); /* blocks are back, or a job stopped */
 	void *ready_arg;
-	struct decode_job *job; /* out on the pool, or back and not taken */
-	bool job_back;
-	bool orphan; /* freed while a job was out: the job frees it */
-	uint64_t in_seen, out_seen; /* the totals when the job went out */
-	struct evbuffer *queue;	    /* encoded bytes not decoded yet */
+	struct decode_pool *pool; /* past the first MiB */
+	bool orphan; /* freed while jobs were out: the last one frees it */
+	struct evbuffer *queue;	  /* encoded bytes not decoded yet */
 	bool chunked;		    /* frame the output as chunks */
 	bool ended; /* the decoder saw the end of every stream */
 	bool done;  /* the last chunk went out */
+	bool failed;
 	bool limited;
 	uint64_t trailing; /* bytes after the end, ignored */
 	char name[64];
@@ -254,21 +252,32 @@ struct decode_block {
 	char data[];
 };
 
-/* Decoding on the pool: the decoder is the job's meanwhile. */
-struct decode_job {
+/* Encoded bytes handed to the pool. */
+struct decode_piece {
+	struct decode_piece *next;
+	size_t len, used;
+	uint8_t data[];
+};
+
+/* The decoding on the pool. The mutex guards the fields up to cur, on
+ * both sides; cur is the running job's, the rest the worker's. */
+struct decode_pool {
 	struct wk_http_decode *d;
-	struct wk_worker *w;
-	uint8_t *in; /* a copy of the queue's first bytes */
-	size_t in_len, used;
-	bool last;		  /* they are the body's last */
-	struct decode_block *out; /* the block being filled */
-	unsigned blocks;	  /* blocks begun */
-	enum wk_decode_res res;
-	pthread_mutex_t mu;	   /* guards the next four */
-	struct decode_block *full; /* full blocks the worker has not taken */
-	size_t full_len;	   /* their bytes */
-	size_t client_out;	   /* the client's output when it took some */
-	bool posted;		   /* decode_job_blocks is on its way */
+	pthread_mutex_t mu;
+	struct decode_piece *in, *in_tail; /* input not used up yet */
+	size_t in_len;			   /* its bytes not used */
+	bool eof;			   /* all the input is in */
+	bool running;			   /* a job is on the pool */
+	bool cancel;			   /* the owner is gone: stop */
+	bool stalled;			   /* a step neither used nor made a byte */
+	enum wk_decode_res res;		   /* not OK: the decoding is over */
+	struct decode_block *full, *full_tail; /* blocks not taken yet */
+	size_t full_len;		       /* their bytes */
+	size_t client_out; /* the client's output at the worker's last look */
+	bool posted;	   /* decode_pool_blocks is on its way */
+	uint64_t in_total, out_total; /* the decoder's, after the last step */
+	struct decode_block *cur;     /* the block being filled */
+	unsigned jobs;		      /* submitted, their done not run yet */
 };
 
 static struct decode_block *
@@ -293,13 +302,24 @@ decode_blocks_free(struct decode_block *b)
 }
 
 static void
-decode_job_free(struct decode_job *j)
+decode_pieces_free(struct decode_piece *pc)
 {
-	free(j->in);
-	free(j->out);
-	decode_blocks_free(j->full);
-	pthread_mutex_destroy(&j->mu);
-	free(j);
+	while (pc != NULL) {
+		struct decode_piece *next = pc->next;
+
+		free(pc);
+		pc = next;
+	}
+}
+
+static void
+decode_pool_free(struct decode_pool *p)
+{
+	decode_pieces_free(p->in);
+	decode_blocks_free(p->full);
+	free(p->cur);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
 }
 
 static void
@@ -315,12 +335,15 @@ wk_http_decode_free(struct wk_http_decode *d)
 {
 	if (d == NULL)
 		return;
-	if (d->job != NULL && !d->job_back) {
-		d->orphan = true; /* decode_job_done frees both */
+	if (d->pool != NULL && d->pool->jobs > 0) {
+		pthread_mutex_lock(&d->pool->mu);
+		d->pool->cancel = true;
+		pthread_mutex_unlock(&d->pool->mu);
+		d->orphan = true; /* decode_pool_done frees both */
 		return;
 	}
-	if (d->job != NULL)
-		decode_job_free(d->job);
+	if (d->pool != NULL)
+		decode_pool_free(d->pool);
 	decode_release(d);
 }
 
@@ -340,7 +363,14 @@ wk_http_decode_add_buffer(
 size_t
 wk_http_decode_queued(const struct wk_http_decode *d)
 {
-	return evbuffer_get_length(d->queue);
+	size_t n = evbuffer_get_length(d->queue);
+
+	if (d->pool != NULL) {
+		pthread_mutex_lock(&d->pool->mu);
+		n += d->pool->in_len;
+		pthread_mutex_unlock(&d->pool->mu);
+	}
+	return n;
 }
 
 /* One step into p[0..cap), as a chunk for an HTTP/1.1 client (cap must
@@ -388,74 +418,114 @@ decode_step(struct wk_http_decode *d, struct evbuffer *out,
 	return res;
 }
 
-/* Back on the worker: blocks the job finished; the owner takes them in
- * its next run. (Posted before the job's done, which frees the job.) */
-static void
-decode_job_blocks(void *arg)
+static enum wk_http_decode_res
+decode_fail(struct wk_http_decode *d, enum wk_decode_res res)
 {
-	struct decode_job *j = arg;
-
-	if (!j->d->orphan)
-		j->d->ready(j->d->ready_arg);
+	d->failed = true;
+	d->limited = res == WK_DECODE_LIMIT;
+	snprintf(d->err, sizeof(d->err), "%s",
+	    res == WK_DECODE_OK ? "the decoder made no progress" :
+				  wk_decoder_error(d->dec));
+	return WK_HTTP_DECODE_FAIL;
 }
 
-/* On a pool thread: steps until the input is used up, the stream ends or
- * fails, or the output waiting reaches DECODE_JOB_OUT; every full block
- * but the last goes to the worker at once. */
+/* Back on the worker: full blocks to take. */
 static void
-decode_job_run(void *arg)
+decode_pool_blocks(void *arg)
 {
-	struct decode_job *j = arg;
+	struct decode_pool *p = arg;
+	struct wk_http_decode *d = p->d;
 
-	for (;;) {
+	if (!d->orphan && !d->done && !d->failed)
+		d->ready(d->ready_arg);
+}
+
+/* On the pool, mu held: the block being filled goes to the worker. */
+static void
+decode_pool_hand(struct decode_pool *p, bool post)
+{
+	if (p->full_tail != NULL)
+		p->full_tail->next = p->cur;
+	else
+		p->full = p->cur;
+	p->full_tail = p->cur;
+	p->full_len += p->cur->len;
+	p->cur = NULL;
+	if (post && !p->posted) {
+		p->posted = true;
+		wk_worker_post(p->d->w, decode_pool_blocks, p);
+	}
+}
+
+/* On a pool thread: steps while there is input (or the end to see) and
+ * room for the output, handing every full block over at once. */
+static void
+decode_pool_run(void *arg)
+{
+	struct decode_pool *p = arg;
+	struct wk_http_decode *d = p->d;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->cancel && (p->in != NULL || p->eof) &&
+	    p->client_out + p->full_len < DECODE_OUT_MAX) {
+		struct decode_piece *pc = p->in;
+		const uint8_t *in = pc != NULL ? pc->data + pc->used : NULL;
+		size_t in_len = pc != NULL ? pc->len - pc->used : 0;
+		bool last = p->eof && (pc == NULL || pc->next == NULL);
 		size_t used = 0, len = 0;
-		bool post;
+		enum wk_decode_res res;
 
-		j->res = decode_step_mem(j->d, j->out->data + j->out->len,
-		    j->in + j->used, j->in_len - j->used, &used, j->last, &len);
-		j->used += used;
-		j->out->len += len;
-		if (j->res != WK_DECODE_OK || (used == 0 && len == 0))
-			break;
-		if (DECODE_BLOCK - j->out->len >= DECODE_STEP_ROOM)
-			continue;
-		pthread_mutex_lock(&j->mu);
-		if (j->client_out + j->full_len + j->out->len >=
-		    DECODE_JOB_OUT) {
-			/* enough waits: this block goes back with the job */
-			pthread_mutex_unlock(&j->mu);
+		pthread_mutex_unlock(&p->mu);
+		if (p->cur == NULL)
+			p->cur = decode_block_new();
+		res = decode_step_mem(d, p->cur->data + p->cur->len, in,
+		    in_len, &used, last, &len);
+		p->cur->len += len;
+		pthread_mutex_lock(&p->mu);
+		p->in_total = wk_decoder_in_total(d->dec);
+		p->out_total = wk_decoder_out_total(d->dec);
+		p->in_len -= used;
+		if (pc != NULL && (pc->used += used) == pc->len) {
+			p->in = pc->next;
+			if (p->in == NULL)
+				p->in_tail = NULL;
+			free(pc);
+		}
+		if (res != WK_DECODE_OK) {
+			p->res = res;
 			break;
 		}
-		struct decode_block **tail = &j->full;
-
-		while (*tail != NULL)
-			tail = &(*tail)->next;
-		*tail = j->out;
-		j->full_len += j->out->len;
-		post = !j->posted;
-		j->posted = true;
-		pthread_mutex_unlock(&j->mu);
-		if (post)
-			wk_worker_post(j->w, decode_job_blocks, j);
-		j->out = decode_block_new();
-		j->blocks++;
+		if (used == 0 && len == 0) {
+			p->stalled = true;
+			break;
+		}
+		if (DECODE_BLOCK - p->cur->len < DECODE_STEP_ROOM)
+			decode_pool_hand(p, true);
 	}
+	/* what is decoded goes out now: the next job may be a while */
+	if (p->cur != NULL && p->cur->len > 0)
+		decode_pool_hand(p, false); /* the done is on its way */
+	p->running = false;
+	pthread_mutex_unlock(&p->mu);
 }
 
-/* Back on the worker: the owner takes it in its next run. */
+/* Back on the worker after a job: the owner looks in its next run. */
 static void
-decode_job_done(void *arg)
+decode_pool_done(void *arg)
 {
-	struct decode_job *j = arg;
-	struct wk_http_decode *d = j->d;
+	struct decode_pool *p = arg;
+	struct wk_http_decode *d = p->d;
 
+	p->jobs--;
 	if (d->orphan) {
-		decode_job_free(j);
-		decode_release(d);
+		if (p->jobs == 0) {
+			decode_pool_free(p);
+			decode_release(d);
+		}
 		return;
 	}
-	d->job_back = true;
-	d->ready(d->ready_arg);
+	if (!d->done && !d->failed) /* the owner may know the end already */
+		d->ready(d->ready_arg);
 }
 
 static void
@@ -466,19 +536,76 @@ decode_out_free(const void *data, size_t len, void *arg)
 	free(arg);
 }
 
-/* Moves the job's full blocks (by reference) to out. */
+/* The pool is not there (any more): the input goes back to the queue and
+ * the decoding goes on inline. No job is out. */
 static void
-decode_take_full(struct decode_job *j, struct evbuffer *out, uint64_t *written)
+decode_pool_leave(struct wk_http_decode *d)
 {
-	struct decode_block *b;
+	struct decode_pool *p = d->pool;
 
-	pthread_mutex_lock(&j->mu);
-	b = j->full;
-	j->full = NULL;
-	j->client_out = evbuffer_get_length(out) + j->full_len;
-	j->full_len = 0;
-	j->posted = false;
-	pthread_mutex_unlock(&j->mu);
+	for (struct decode_piece *pc = p->in; pc != NULL; pc = pc->next)
+		evbuffer_add(d->queue, pc->data + pc->used, pc->len - pc->used);
+	decode_pool_free(p);
+	d->pool = NULL;
+	d->w = NULL;
+}
+
+/* One look at the pool: hands it the queue, takes its full blocks (by
+ * reference) and starts a job when there is work and room. DONE: the
+ * streams ended (the rest is the caller's); MORE, FULL, WAIT, FAIL as
+ * for wk_http_decode_run; *inline: go on without the pool. */
+static enum wk_http_decode_res
+decode_pool_turn(struct wk_http_decode *d, struct evbuffer *out, bool eof,
+    uint64_t *written, bool *inline_)
+{
+	struct decode_pool *p = d->pool;
+	size_t qlen = evbuffer_get_length(d->queue);
+	struct decode_piece *pc = NULL;
+	struct decode_block *b;
+	enum wk_decode_res res;
+	bool start = false, stalled, running, full;
+	size_t trailing;
+
+	if (qlen > 0) {
+		pc = wk_malloc(sizeof(*pc) + qlen);
+		pc->next = NULL;
+		pc->len = qlen;
+		pc->used = 0;
+		evbuffer_remove(d->queue, pc->data, qlen);
+	}
+	pthread_mutex_lock(&p->mu);
+	if (pc != NULL) {
+		if (p->in_tail != NULL)
+			p->in_tail->next = pc;
+		else
+			p->in = pc;
+		p->in_tail = pc;
+		p->in_len += qlen;
+	}
+	p->eof = eof;
+	b = p->full;
+	p->client_out = evbuffer_get_length(out) + p->full_len;
+	p->full = p->full_tail = NULL;
+	p->full_len = 0;
+	p->posted = false;
+	res = p->res;
+	stalled = p->stalled;
+	full = p->client_out > DECODE_OUT_RESUME;
+	if (!p->running && res == WK_DECODE_OK && !stalled &&
+	    (p->in != NULL || p->eof) && !full) {
+		p->running = true;
+		start = true;
+	}
+	running = p->running;
+	trailing = 0;
+	if (!running && res == WK_DECODE_END) {
+		/* the bytes after the end are not decoded */
+		trailing = p->in_len;
+		decode_pieces_free(p->in);
+		p->in = p->in_tail = NULL;
+		p->in_len = 0;
+	}
+	pthread_mutex_unlock(&p->mu);
 	while (b != NULL) {
 		struct decode_block *next = b->next;
 
@@ -487,71 +614,29 @@ decode_take_full(struct decode_job *j, struct evbuffer *out, uint64_t *written)
 		*written += b->len;
 		b = next;
 	}
-}
-
-/* Sends a block of the queue to the pool. Returns false when the pool is
- * not there (decode inline). */
-static bool
-decode_submit(struct wk_http_decode *d, struct evbuffer *out, bool eof)
-{
-	size_t qlen = evbuffer_get_length(d->queue);
-	struct decode_job *j = wk_calloc(1, sizeof(*j));
-
-	j->d = d;
-	j->w = d->w;
-	pthread_mutex_init(&j->mu, NULL);
-	j->in_len = WK_MIN(qlen, (size_t)DECODE_JOB_IN);
-	j->in = wk_malloc(WK_MAX(j->in_len, (size_t)1));
-	evbuffer_copyout(d->queue, j->in, j->in_len);
-	j->last = eof && j->in_len == qlen;
-	j->out = decode_block_new();
-	j->blocks = 1;
-	j->client_out = evbuffer_get_length(out);
-	d->job = j;
-	d->job_back = false;
-	d->in_seen = wk_decoder_in_total(d->dec);
-	d->out_seen = wk_decoder_out_total(d->dec);
-	if (wk_workq_submit(d->w, decode_job_run, decode_job_done, j) < 0) {
-		d->job = NULL;
-		decode_job_free(j);
-		return false;
+	if (start) {
+		if (wk_workq_submit(d->w, decode_pool_run, decode_pool_done,
+			p) < 0) {
+			decode_pool_leave(d);
+			*inline_ = true;
+			return WK_HTTP_DECODE_MORE;
+		}
+		p->jobs++;
+		return WK_HTTP_DECODE_WAIT;
 	}
-	return true;
-}
-
-/* Takes a job's output (by reference) and its outcome; *stalled: it
- * neither used nor made a byte. */
-static enum wk_decode_res
-decode_take(struct wk_http_decode *d, struct evbuffer *out, uint64_t *written,
-    bool *stalled)
-{
-	struct decode_job *j = d->job;
-	enum wk_decode_res res = j->res;
-
-	evbuffer_drain(d->queue, j->used);
-	decode_take_full(j, out, written);
-	*stalled = res == WK_DECODE_OK && j->used == 0 && j->out->len == 0 &&
-	    j->blocks == 1;
-	if (j->out->len > 0) {
-		evbuffer_add_reference(
-		    out, j->out->data, j->out->len, decode_out_free, j->out);
-		*written += j->out->len;
-		j->out = NULL;
+	if (running)
+		return WK_HTTP_DECODE_WAIT;
+	if (res == WK_DECODE_ERROR || res == WK_DECODE_LIMIT)
+		return decode_fail(d, res);
+	if (res == WK_DECODE_END) {
+		/* after the end: nothing more is decoded */
+		d->trailing += trailing;
+		d->ended = true;
+		return WK_HTTP_DECODE_DONE;
 	}
-	d->job = NULL;
-	d->job_back = false;
-	decode_job_free(j);
-	return res;
-}
-
-static enum wk_http_decode_res
-decode_fail(struct wk_http_decode *d, enum wk_decode_res res)
-{
-	d->limited = res == WK_DECODE_LIMIT;
-	snprintf(d->err, sizeof(d->err), "%s",
-	    res == WK_DECODE_OK ? "the decoder made no progress" :
-				  wk_decoder_error(d->dec));
-	return WK_HTTP_DECODE_FAIL;
+	if (stalled)
+		return decode_fail(d, WK_DECODE_OK);
+	return full ? WK_HTTP_DECODE_FULL : WK_HTTP_DECODE_MORE;
 }
 
 enum wk_http_decode_res
@@ -564,25 +649,28 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		uint64_t before = *written;
 		struct evbuffer_iovec v = { NULL, 0 };
 		enum wk_decode_res res;
-		bool last, stalled = false, pool;
+		bool last, stalled;
 
-		/* while a job is out, the decoder is its own: touch nothing
-		 * but the blocks it has finished */
-		if (d->job != NULL && !d->job_back) {
-			decode_take_full(d->job, out, written);
-			return WK_HTTP_DECODE_WAIT;
-		}
-		if (d->job != NULL) {
-			res = decode_take(d, out, written, &stalled);
-			goto outcome;
-		}
 		/* the first MiB inline (most bodies end there), the rest on
-		 * the pool, one block decoding while the one before is
-		 * written */
-		pool = d->w != NULL &&
-		    wk_decoder_out_total(d->dec) >= DECODE_INLINE_MAX;
-		if (evbuffer_get_length(out) >=
-		    high + (pool ? DECODE_AHEAD : 0))
+		 * the pool */
+		if (d->pool == NULL && d->w != NULL && !d->ended &&
+		    wk_decoder_out_total(d->dec) >= DECODE_INLINE_MAX) {
+			d->pool = wk_calloc(1, sizeof(*d->pool));
+			d->pool->d = d;
+			d->pool->in_total = wk_decoder_in_total(d->dec);
+			d->pool->out_total = wk_decoder_out_total(d->dec);
+			pthread_mutex_init(&d->pool->mu, NULL);
+		}
+		if (d->pool != NULL && !d->ended) {
+			bool inline_ = false;
+			enum wk_http_decode_res r =
+			    decode_pool_turn(d, out, eof, written, &inline_);
+
+			if (r == WK_HTTP_DECODE_DONE || inline_)
+				continue;
+			return r;
+		}
+		if (evbuffer_get_length(out) >= high)
 			return WK_HTTP_DECODE_FULL;
 		if (d->ended) {
 			/* after the end: nothing more is decoded */
@@ -599,8 +687,6 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		}
 		if (qlen == 0 && !eof)
 			return WK_HTTP_DECODE_MORE;
-		if (pool && decode_submit(d, out, eof))
-			return WK_HTTP_DECODE_WAIT;
 		if (qlen > 0 && evbuffer_peek(d->queue, -1, NULL, &v, 1) < 1)
 			return decode_fail(d, WK_DECODE_OK);
 		last = eof && v.iov_len == qlen;
@@ -608,7 +694,6 @@ wk_http_decode_run(struct wk_http_decode *d, struct evbuffer *out, size_t high,
 		evbuffer_drain(d->queue, used);
 		stalled =
 		    used == 0 && *written == before && (last || v.iov_len > 0);
-outcome:
 		if (res == WK_DECODE_ERROR || res == WK_DECODE_LIMIT)
 			return decode_fail(d, res);
 		if (res == WK_DECODE_END)
@@ -622,7 +707,7 @@ outcome:
 size_t
 wk_http_decode_resume_mark(void)
 {
-	return DECODE_AHEAD;
+	return DECODE_OUT_RESUME;
 }
 
 const char *
@@ -643,22 +728,30 @@ wk_http_decode_name(const struct wk_http_decode *d)
 	return d->name;
 }
 
-/* With a job out, the totals from before it (the decoder is the job's). */
-static bool
-decode_out(const struct wk_http_decode *d)
+/* With the pool decoding, the totals as of its last step (the decoder is
+ * the pool's while a job runs). */
+static uint64_t
+decode_total(const struct wk_http_decode *d, bool in)
 {
-	return d->job != NULL && !d->job_back;
+	uint64_t n;
+
+	if (d->pool == NULL)
+		return in ? wk_decoder_in_total(d->dec) :
+			    wk_decoder_out_total(d->dec);
+	pthread_mutex_lock(&d->pool->mu);
+	n = in ? d->pool->in_total : d->pool->out_total;
+	pthread_mutex_unlock(&d->pool->mu);
+	return n;
 }
 
 uint64_t
 wk_http_decode_encoded(const struct wk_http_decode *d)
 {
-	return (decode_out(d) ? d->in_seen : wk_decoder_in_total(d->dec)) +
-	    d->trailing;
+	return decode_total(d, true) + d->trailing;
 }
 
 uint64_t
 wk_http_decode_decoded(const struct wk_http_decode *d)
 {
-	return decode_out(d) ? d->out_seen : wk_decoder_out_total(d->dec);
+	return decode_total(d, false);
 }

@@ -218,6 +218,10 @@ http_cli_write_cb(struct bufferevent *bev, void *arg)
 			if (!s->req.resp_ended)
 				wk_sess_reading(s, WK_SIDE_UP, true);
 			wk_http_resp_body(s);
+		} else if (s->req.decode != NULL &&
+		    s->req.resp == WK_RESP_BODY && s->up != NULL) {
+			/* a decoding on the pool sees the output drain */
+			wk_http_resp_body(s);
 		}
 		break;
 	case WK_SESS_ST_CLOSING:

@@ -33,7 +33,7 @@
 
 #define KIB 1024u
 #define MIB (1024u * 1024u)
-#define BODY_LEN (20 * MIB)
+#define BODY_LEN (48 * MIB)
 #define HIGH (256 * KIB)	/* the client output's high mark */
 #define QUEUE_AHEAD (512 * KIB) /* input queued while a block is out */
 
@@ -522,16 +522,11 @@ test_free_with_block_back(void **state)
 }
 
 /* The session calls run again (the client's socket drained, more body
- * came) while a block is out: WAIT, nothing taken from the queue, nothing
- * written but the job's finished blocks; it
- * reads the sizes for the access line (a session closed mid-body); then
- * it goes on. Under ThreadSanitizer both race with the pool thread, which
- * owns the decoder meanwhile: wk_http_decode_run reads
- * wk_decoder_out_total(d->dec) (to choose pool or inline) before it looks
- * for a job out, and wk_http_decode_decoded/_encoded read the decoder's
- * totals unguarded. The values are not used for the WAIT and are only
- * logged, so the results are right; the race is reported, not fixed,
- * here. */
+ * came) while a job runs: WAIT, the queue only shrinks (the job takes
+ * input as it goes), nothing written but the job's finished blocks; it
+ * reads the sizes for the access line (a session closed mid-body: the
+ * totals as of the job's last step, under the pool's lock); then it goes
+ * on. */
 static void
 test_run_while_block_out(void **state)
 {
@@ -555,7 +550,7 @@ test_run_while_block_out(void **state)
 		/* only blocks the job has finished, whole */
 		assert_int_equal(evbuffer_get_length(dr.out), before + w);
 		dr.written += w;
-		assert_int_equal(wk_http_decode_queued(dr.d), queued);
+		assert_true(wk_http_decode_queued(dr.d) <= queued);
 		assert_true(wk_http_decode_decoded(dr.d) >= MIB);
 		assert_true(wk_http_decode_encoded(dr.d) <= B.gz_len);
 		if (calls++ % 16 == 0 && dr.fed < dr.in_len)
@@ -617,8 +612,10 @@ drive_readies_after(void *arg)
 }
 
 /* A client that reads nothing: the decoding stops (FULL) with its output
- * far short of the 20 MiB body (a job on the pool stops once enough of
- * its output waits), and stays there while the pool has nothing to do. */
+ * far short of the 48 MiB body (a job on the pool stops once 16 MiB of
+ * its output wait: DECODE_OUT_MAX in src/proto/http_decode.c, and hands
+ * over the block it was filling), and stays there while the pool has
+ * nothing to do. */
 static void
 test_stalled_client_bounded(void **state)
 {
@@ -655,7 +652,8 @@ test_stalled_client_bounded(void **state)
 	}
 	assert_int_equal(res, WK_HTTP_DECODE_FULL);
 	assert_true(dr.written >= 2 * MIB);
-	assert_true(evbuffer_get_length(dr.out) < 8 * MIB);
+	assert_true(evbuffer_get_length(dr.out) >= 8 * MIB);
+	assert_true(evbuffer_get_length(dr.out) < 18 * MIB);
 	assert_int_equal(
 	    evbuffer_get_length(dr.out) + evbuffer_get_length(dr.sent),
 	    dr.written);
