@@ -57,10 +57,10 @@ struct wk_http_decode {
 	void *ready_arg;
 	struct decode_pool *pool; /* past the first MiB */
 	bool orphan; /* freed while jobs were out: the last one frees it */
-	struct evbuffer *queue;	  /* encoded bytes not decoded yet */
-	bool chunked;		    /* frame the output as chunks */
-	bool ended; /* the decoder saw the end of every stream */
-	bool done;  /* the last chunk went out */
+	struct evbuffer *queue; /* encoded bytes not decoded yet */
+	bool chunked;		/* frame the output as chunks */
+	bool ended;		/* the decoder saw the end of every stream */
+	bool done;		/* the last chunk went out */
 	bool failed;
 	bool limited;
 	uint64_t trailing; /* bytes after the end, ignored */
@@ -269,8 +269,8 @@ struct decode_pool {
 	bool eof;			   /* all the input is in */
 	bool running;			   /* a job is on the pool */
 	bool cancel;			   /* the owner is gone: stop */
-	bool stalled;			   /* a step neither used nor made a byte */
-	enum wk_decode_res res;		   /* not OK: the decoding is over */
+	bool stalled;		/* a step neither used nor made a byte */
+	enum wk_decode_res res; /* not OK: the decoding is over */
 	struct decode_block *full, *full_tail; /* blocks not taken yet */
 	size_t full_len;		       /* their bytes */
 	size_t client_out; /* the client's output at the worker's last look */
@@ -478,8 +478,8 @@ decode_pool_run(void *arg)
 		pthread_mutex_unlock(&p->mu);
 		if (p->cur == NULL)
 			p->cur = decode_block_new();
-		res = decode_step_mem(d, p->cur->data + p->cur->len, in,
-		    in_len, &used, last, &len);
+		res = decode_step_mem(d, p->cur->data + p->cur->len, in, in_len,
+		    &used, last, &len);
 		p->cur->len += len;
 		pthread_mutex_lock(&p->mu);
 		p->in_total = wk_decoder_in_total(d->dec);
@@ -615,8 +615,8 @@ decode_pool_turn(struct wk_http_decode *d, struct evbuffer *out, bool eof,
 		b = next;
 	}
 	if (start) {
-		if (wk_workq_submit(d->w, decode_pool_run, decode_pool_done,
-			p) < 0) {
+		if (wk_workq_submit(
+			d->w, decode_pool_run, decode_pool_done, p) < 0) {
 			decode_pool_leave(d);
 			*inline_ = true;
 			return WK_HTTP_DECODE_MORE;

@@ -39,9 +39,10 @@ bool wk_http_decode_wanted(const struct wk_req *r, const struct wk_zone *z,
 struct wk_http_decode;
 
 /* A decoding of plan's codings under c's limits; chunked: frame the output
- * as chunks (an HTTP/1.1 client). Past the first MiB, blocks are decoded
- * on the work queue for worker w (NULL: all inline), and ready(arg) runs
- * on w's loop when one is back (call wk_http_decode_run again). */
+ * as chunks (an HTTP/1.1 client). Past the first MiB, it runs on the work
+ * queue for worker w (NULL: all inline), and ready(arg) runs on w's loop
+ * when blocks are done or a job stopped (call wk_http_decode_run again);
+ * never after run said DONE or FAIL. */
 struct wk_http_decode *wk_http_decode_new(const struct wk_decode_plan *plan,
     const struct wk_config *c, bool chunked, struct wk_worker *w,
     void (*ready)(void *arg), void *arg);
@@ -58,7 +59,7 @@ size_t wk_http_decode_queued(const struct wk_http_decode *d);
 enum wk_http_decode_res {
 	WK_HTTP_DECODE_MORE = 0, /* the queue is empty: more input please */
 	WK_HTTP_DECODE_FULL,	 /* out reached high: call again later */
-	WK_HTTP_DECODE_WAIT,	 /* a block is on the pool: wait for ready */
+	WK_HTTP_DECODE_WAIT,	 /* a job is on the pool: wait for ready */
 	WK_HTTP_DECODE_DONE,	 /* the body ended (last chunk written) */
 	WK_HTTP_DECODE_FAIL	 /* corrupt or over a limit: cut it off */
 };
@@ -68,9 +69,10 @@ enum wk_http_decode_res {
 enum wk_http_decode_res wk_http_decode_run(struct wk_http_decode *d,
     struct evbuffer *out, size_t high, bool eof, uint64_t *written);
 
-/* After FULL: call again once out has drained to this many bytes. Blocks
- * decoded on the pool are large, so the next one is started while out
- * still holds enough to keep the client busy until it is back. */
+/* The client's write watermark during a decoding: call again whenever out
+ * has drained to this many bytes (after FULL, and while a job runs on the
+ * pool, whose view of out each call refreshes). It is deep, so the next
+ * job starts while out still holds enough to keep the client busy. */
 size_t wk_http_decode_resume_mark(void);
 
 /* After FAIL: what went wrong, and whether it was a limit (a bomb). */
