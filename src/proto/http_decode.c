@@ -36,15 +36,18 @@
  * and takes its full blocks (by reference) as they are done, so the
  * decoding never waits for a hand-over. A job stops when the client's
  * output (as of the worker's last look, which every write of it
- * refreshes) and the blocks not taken yet reach DECODE_OUT_MAX, and the
- * next starts once they are down to DECODE_OUT_RESUME: a slow client
- * bounds the memory. The bound is deep because the worker is often a few
- * milliseconds late to take a block (its wake-up), and that is 3-5 MiB
- * of brotli output. */
+ * refreshes) and the blocks not taken yet reach DECODE_OUT_MAX, or when
+ * DECODE_BACK_MAX of that output was still there unwritten (the client is
+ * slower than the decoding: depth would only cost memory); the next starts
+ * once both are down to their resume marks. The first bound is deep
+ * because the worker is often a few milliseconds late to take a block
+ * (its wake-up), and that is megabytes of brotli output. */
 #define DECODE_INLINE_MAX (1024 * 1024)
 #define DECODE_BLOCK (4 * DECODE_STEP_ROOM)
 #define DECODE_OUT_MAX (16 * DECODE_BLOCK)
 #define DECODE_OUT_RESUME (12 * DECODE_BLOCK)
+#define DECODE_BACK_MAX (2 * DECODE_BLOCK)
+#define DECODE_BACK_RESUME (1 * DECODE_BLOCK)
 /* What wicket asks for on behalf of a client (compress-upstream). */
 #define DECODE_OURS "gzip, br, zstd"
 
@@ -273,8 +276,9 @@ struct decode_pool {
 	enum wk_decode_res res; /* not OK: the decoding is over */
 	struct decode_block *full, *full_tail; /* blocks not taken yet */
 	size_t full_len;		       /* their bytes */
-	size_t client_out; /* the client's output at the worker's last look */
-	bool posted;	   /* decode_pool_blocks is on its way */
+	size_t client_out;  /* the client's output at the worker's last look */
+	size_t client_back; /* of it, what was there before (not written) */
+	bool posted;	    /* decode_pool_blocks is on its way */
 	uint64_t in_total, out_total; /* the decoder's, after the last step */
 	struct decode_block *cur;     /* the block being filled */
 	unsigned jobs;		      /* submitted, their done not run yet */
@@ -467,7 +471,8 @@ decode_pool_run(void *arg)
 
 	pthread_mutex_lock(&p->mu);
 	while (!p->cancel && (p->in != NULL || p->eof) &&
-	    p->client_out + p->full_len < DECODE_OUT_MAX) {
+	    p->client_out + p->full_len < DECODE_OUT_MAX &&
+	    p->client_back < DECODE_BACK_MAX) {
 		struct decode_piece *pc = p->in;
 		const uint8_t *in = pc != NULL ? pc->data + pc->used : NULL;
 		size_t in_len = pc != NULL ? pc->len - pc->used : 0;
@@ -584,13 +589,15 @@ decode_pool_turn(struct wk_http_decode *d, struct evbuffer *out, bool eof,
 	}
 	p->eof = eof;
 	b = p->full;
-	p->client_out = evbuffer_get_length(out) + p->full_len;
+	p->client_back = evbuffer_get_length(out);
+	p->client_out = p->client_back + p->full_len;
 	p->full = p->full_tail = NULL;
 	p->full_len = 0;
 	p->posted = false;
 	res = p->res;
 	stalled = p->stalled;
-	full = p->client_out > DECODE_OUT_RESUME;
+	full = p->client_out > DECODE_OUT_RESUME ||
+	    p->client_back > DECODE_BACK_RESUME;
 	if (!p->running && res == WK_DECODE_OK && !stalled &&
 	    (p->in != NULL || p->eof) && !full) {
 		p->running = true;

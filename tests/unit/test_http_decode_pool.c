@@ -612,10 +612,10 @@ drive_readies_after(void *arg)
 }
 
 /* A client that reads nothing: the decoding stops (FULL) with its output
- * far short of the 48 MiB body (a job on the pool stops once 16 MiB of
- * its output wait: DECODE_OUT_MAX in src/proto/http_decode.c, and hands
- * over the block it was filling), and stays there while the pool has
- * nothing to do. */
+ * far short of the 48 MiB body (a job on the pool stops once 2 MiB of the
+ * client's output were there unwritten at the worker's last look:
+ * DECODE_BACK_MAX in src/proto/http_decode.c), and stays there while the
+ * pool has nothing to do. */
 static void
 test_stalled_client_bounded(void **state)
 {
@@ -652,8 +652,7 @@ test_stalled_client_bounded(void **state)
 	}
 	assert_int_equal(res, WK_HTTP_DECODE_FULL);
 	assert_true(dr.written >= 2 * MIB);
-	assert_true(evbuffer_get_length(dr.out) >= 8 * MIB);
-	assert_true(evbuffer_get_length(dr.out) < 18 * MIB);
+	assert_true(evbuffer_get_length(dr.out) < 8 * MIB);
 	assert_int_equal(
 	    evbuffer_get_length(dr.out) + evbuffer_get_length(dr.sent),
 	    dr.written);
@@ -669,6 +668,59 @@ test_stalled_client_bounded(void **state)
 	assert_true(run_until(NULL, NULL, 20));
 	assert_false(posts_pending(f->tw.w));
 	assert_true(dr.written < BODY_LEN / 2);
+	drive_clear(&dr);
+}
+
+static bool
+drive_two_readies(void *arg)
+{
+	return ((struct drive *)arg)->readies >= 2;
+}
+
+/* A worker late to look (it takes nothing) while its client has written
+ * everything: the job decodes on into blocks, posting once, until 16 MiB
+ * of them wait (DECODE_OUT_MAX), then stops (its done is the second
+ * post); the next run takes them all. Then the body goes on to its end. */
+static void
+test_late_worker_depth(void **state)
+{
+	struct fixture *f = *state;
+	struct drive dr;
+	enum wk_http_decode_res res;
+	uint64_t w = 0;
+
+	drive_init(&dr, f, B.gz, B.gz_len, true, f->tw.w);
+	dr.hold = true;
+	while (dr.fed < dr.in_len)
+		drive_feed(&dr);
+	/* the first MiB inline, the client taking all of it */
+	do {
+		w = 0;
+		res = wk_http_decode_run(dr.d, dr.out, HIGH, true, &w);
+		dr.written += w;
+		evbuffer_add_buffer(dr.sent, dr.out);
+	} while (res == WK_HTTP_DECODE_FULL);
+	assert_int_equal(res, WK_HTTP_DECODE_WAIT);
+	assert_true(run_until(drive_two_readies, &dr, 60000));
+	assert_true(run_until(NULL, NULL, 20));
+	assert_int_equal(dr.readies, 2); /* nothing more: the job stopped */
+	w = 0;
+	res = wk_http_decode_run(dr.d, dr.out, HIGH, true, &w);
+	dr.written += w;
+	print_message(
+	    "# a late worker took %llu bytes at once\n", (unsigned long long)w);
+	assert_int_equal(res, WK_HTTP_DECODE_FULL);
+	assert_true(w >= 15 * MIB);
+	assert_true(w < 17 * MIB + 64 * KIB);
+	assert_int_equal(evbuffer_get_length(dr.out), w);
+	/* the client takes it; from here the session's usual dance */
+	evbuffer_add_buffer(dr.sent, dr.out);
+	dr.hold = false;
+	dr.readies = dr.waits = 0;
+	drive_pump(&dr);
+	drive_wait_end(&dr);
+	assert_int_equal(dr.res, WK_HTTP_DECODE_DONE);
+	check_sent(&dr, true);
 	drive_clear(&dr);
 }
 
@@ -728,6 +780,8 @@ main(void)
 		    test_run_while_block_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_stalled_client_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_late_worker_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_corrupt_on_pool, setup, teardown),
 		cmocka_unit_test_setup_teardown(
