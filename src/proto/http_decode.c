@@ -16,6 +16,7 @@
 #include "config/conf.h"
 #include "core/alloc.h"
 #include "core/bug.h"
+#include "core/spare.h"
 #include "log/log.h"
 #include "proto/http_decode.h"
 #include "sys/workq.h"
@@ -41,13 +42,22 @@
  * slower than the decoding: depth would only cost memory); the next starts
  * once both are down to their resume marks. The first bound is deep
  * because the worker is often a few milliseconds late to take a block
- * (its wake-up), and that is megabytes of brotli output. */
+ * (its wake-up), and that is megabytes of brotli output. The second is
+ * shallow, 2 MiB, for a client that has made a job stop in the last
+ * DECODE_BACK_CALM of output (a slow one: it stays at the small bound),
+ * and 8 MiB for one that has not: a fast client also stalls for a few
+ * milliseconds now and then (curl not on a CPU), and a job that stopped
+ * at 2 MiB unwritten cost a br download 2-7 % (doc/PERFORMANCE.md). A
+ * body starts at the small bound. */
 #define DECODE_INLINE_MAX (1024 * 1024)
 #define DECODE_BLOCK (4 * DECODE_STEP_ROOM)
 #define DECODE_OUT_MAX (16 * DECODE_BLOCK)
 #define DECODE_OUT_RESUME (12 * DECODE_BLOCK)
 #define DECODE_BACK_MAX (2 * DECODE_BLOCK)
 #define DECODE_BACK_RESUME (1 * DECODE_BLOCK)
+#define DECODE_BACK_CALM_MAX (8 * DECODE_BLOCK)
+#define DECODE_BACK_CALM_RESUME (6 * DECODE_BLOCK)
+#define DECODE_BACK_CALM (32 * DECODE_BLOCK)
 /* What wicket asks for on behalf of a client (compress-upstream). */
 #define DECODE_OURS "gzip, br, zstd"
 
@@ -278,20 +288,36 @@ struct decode_pool {
 	size_t full_len;		       /* their bytes */
 	size_t client_out;  /* the client's output at the worker's last look */
 	size_t client_back; /* of it, what was there before (not written) */
+	uint64_t back_stop; /* out_total when the client last stopped a job */
 	bool posted;	    /* decode_pool_blocks is on its way */
 	uint64_t in_total, out_total; /* the decoder's, after the last step */
 	struct decode_block *cur;     /* the block being filled */
 	unsigned jobs;		      /* submitted, their done not run yet */
 };
 
+/* Spare blocks, shared by every decoding (src/core/spare.h): a block is
+ * made in a pool thread's allocator arena and freed on the worker, and
+ * without the list a body decoded on the other pool thread would grow
+ * that arena by as much again. It keeps what one decoding at its deepest
+ * holds. */
+static struct wk_spare decode_spare =
+    WK_SPARE_INIT(sizeof(struct decode_block) + DECODE_BLOCK,
+	DECODE_OUT_MAX / DECODE_BLOCK + 4);
+
 static struct decode_block *
 decode_block_new(void)
 {
-	struct decode_block *b = wk_malloc(sizeof(*b) + DECODE_BLOCK);
+	struct decode_block *b = wk_spare_get(&decode_spare);
 
 	b->next = NULL;
 	b->len = 0;
 	return b;
+}
+
+static void
+decode_block_put(struct decode_block *b)
+{
+	wk_spare_put(&decode_spare, b);
 }
 
 static void
@@ -300,7 +326,7 @@ decode_blocks_free(struct decode_block *b)
 	while (b != NULL) {
 		struct decode_block *next = b->next;
 
-		free(b);
+		decode_block_put(b);
 		b = next;
 	}
 }
@@ -321,7 +347,7 @@ decode_pool_free(struct decode_pool *p)
 {
 	decode_pieces_free(p->in);
 	decode_blocks_free(p->full);
-	free(p->cur);
+	decode_block_put(p->cur);
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -444,6 +470,24 @@ decode_pool_blocks(void *arg)
 		d->ready(d->ready_arg);
 }
 
+/* mu held: the unwritten output that stops a job, and the mark that
+ * starts the next; deeper for a client that has kept up a while. */
+static size_t
+decode_back_max(const struct decode_pool *p)
+{
+	return p->out_total - p->back_stop >= DECODE_BACK_CALM ?
+	    DECODE_BACK_CALM_MAX :
+	    DECODE_BACK_MAX;
+}
+
+static size_t
+decode_back_resume(const struct decode_pool *p)
+{
+	return p->out_total - p->back_stop >= DECODE_BACK_CALM ?
+	    DECODE_BACK_CALM_RESUME :
+	    DECODE_BACK_RESUME;
+}
+
 /* On the pool, mu held: the block being filled goes to the worker. */
 static void
 decode_pool_hand(struct decode_pool *p, bool post)
@@ -472,7 +516,7 @@ decode_pool_run(void *arg)
 	pthread_mutex_lock(&p->mu);
 	while (!p->cancel && (p->in != NULL || p->eof) &&
 	    p->client_out + p->full_len < DECODE_OUT_MAX &&
-	    p->client_back < DECODE_BACK_MAX) {
+	    p->client_back < decode_back_max(p)) {
 		struct decode_piece *pc = p->in;
 		const uint8_t *in = pc != NULL ? pc->data + pc->used : NULL;
 		size_t in_len = pc != NULL ? pc->len - pc->used : 0;
@@ -507,6 +551,9 @@ decode_pool_run(void *arg)
 		if (DECODE_BLOCK - p->cur->len < DECODE_STEP_ROOM)
 			decode_pool_hand(p, true);
 	}
+	if (!p->cancel && p->res == WK_DECODE_OK &&
+	    p->client_back >= decode_back_max(p))
+		p->back_stop = p->out_total; /* a slow client */
 	/* what is decoded goes out now: the next job may be a while */
 	if (p->cur != NULL && p->cur->len > 0)
 		decode_pool_hand(p, false); /* the done is on its way */
@@ -538,7 +585,7 @@ decode_out_free(const void *data, size_t len, void *arg)
 {
 	(void)data;
 	(void)len;
-	free(arg);
+	decode_block_put(arg);
 }
 
 /* The pool is not there (any more): the input goes back to the queue and
@@ -597,7 +644,7 @@ decode_pool_turn(struct wk_http_decode *d, struct evbuffer *out, bool eof,
 	res = p->res;
 	stalled = p->stalled;
 	full = p->client_out > DECODE_OUT_RESUME ||
-	    p->client_back > DECODE_BACK_RESUME;
+	    p->client_back > decode_back_resume(p);
 	if (!p->running && res == WK_DECODE_OK && !stalled &&
 	    (p->in != NULL || p->eof) && !full) {
 		p->running = true;

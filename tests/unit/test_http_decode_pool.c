@@ -616,21 +616,20 @@ drive_readies_after(void *arg)
 	return ra->dr->readies > ra->n;
 }
 
-/* A client that reads nothing: the decoding stops (FULL) with its output
- * far short of the 48 MiB body (a job on the pool stops once 2 MiB of the
- * client's output were there unwritten at the worker's last look:
- * DECODE_BACK_MAX in src/proto/http_decode.c), and stays there while the
- * pool has nothing to do. */
-static void
-test_stalled_client_bounded(void **state)
+/* A client that reads the first read_until bytes as they come, then
+ * nothing: the decoding stops (FULL) far short of the 48 MiB body, and
+ * stays there while the pool has nothing to do. Returns the client's
+ * output left unwritten. */
+static size_t
+stall_after(struct fixture *f, size_t read_until)
 {
-	struct fixture *f = *state;
 	struct drive dr;
 	enum wk_http_decode_res res = WK_HTTP_DECODE_MORE;
+	size_t left;
 
 	drive_init(&dr, f, B.gz, B.gz_len, true, f->tw.w);
 	dr.hold = true; /* ready only counts */
-	for (unsigned i = 0; i < 10000; i++) {
+	for (unsigned i = 0; i < 100000; i++) {
 		uint64_t w = 0;
 		struct readies_after ra = { &dr, dr.readies };
 
@@ -643,24 +642,19 @@ test_stalled_client_bounded(void **state)
 		while (
 		    dr.fed < dr.in_len && wk_http_decode_queued(dr.d) < 4 * MIB)
 			drive_feed(&dr);
-		if (res == WK_HTTP_DECODE_MORE) {
-			continue;
-		} else if (res == WK_HTTP_DECODE_WAIT) {
-			assert_true(run_until(drive_readies_after, &ra, 30000));
-		} else if (dr.written < 2 * MIB) {
-			/* the client reads the first MiBs (decoded inline),
-			 * then nothing */
+		if (dr.written < read_until)
 			evbuffer_add_buffer(dr.sent, dr.out);
-		} else {
+		if (res == WK_HTTP_DECODE_MORE)
+			continue;
+		if (res == WK_HTTP_DECODE_WAIT)
+			assert_true(run_until(drive_readies_after, &ra, 30000));
+		else if (dr.written >= read_until)
 			break;
-		}
 	}
 	assert_int_equal(res, WK_HTTP_DECODE_FULL);
-	assert_true(dr.written >= 2 * MIB);
-	assert_true(evbuffer_get_length(dr.out) < 8 * MIB);
-	assert_int_equal(
-	    evbuffer_get_length(dr.out) + evbuffer_get_length(dr.sent),
-	    dr.written);
+	assert_true(dr.written >= read_until);
+	left = evbuffer_get_length(dr.out);
+	assert_int_equal(left + evbuffer_get_length(dr.sent), dr.written);
 	/* asked again, still nothing read: FULL, nothing more */
 	for (int i = 0; i < 3; i++) {
 		uint64_t w = 0;
@@ -672,8 +666,36 @@ test_stalled_client_bounded(void **state)
 	}
 	assert_true(run_until(NULL, NULL, 20));
 	assert_false(posts_pending(f->tw.w));
-	assert_true(dr.written < BODY_LEN / 2);
+	assert_true(dr.written < BODY_LEN - 2 * MIB);
 	drive_clear(&dr);
+	return left;
+}
+
+/* A client that stops reading early in the body: a job stops once 2 MiB
+ * of its output were there unwritten at the worker's last look
+ * (DECODE_BACK_MAX in src/proto/http_decode.c), so it is left little. */
+static void
+test_stalled_client_bounded(void **state)
+{
+	size_t left = stall_after(*state, 2 * MIB);
+
+	print_message("# a client stalled at 2 MiB was left %zu bytes\n", left);
+	assert_true(left < 8 * MIB);
+}
+
+/* A client that has kept up for more than 32 MiB (DECODE_BACK_CALM), then
+ * stops reading: its jobs stop only at 8 MiB unwritten
+ * (DECODE_BACK_CALM_MAX; the depth that lets a fast client's stall pass),
+ * and never past the 16 MiB bound of all output (DECODE_OUT_MAX). */
+static void
+test_calm_client_deeper(void **state)
+{
+	size_t left = stall_after(*state, 33 * MIB);
+
+	print_message(
+	    "# a client stalled at 33 MiB was left %zu bytes\n", left);
+	assert_true(left > 6 * MIB);
+	assert_true(left < 17 * MIB + 64 * KIB);
 }
 
 static bool
@@ -785,6 +807,8 @@ main(void)
 		    test_run_while_block_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_stalled_client_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_calm_client_deeper, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_late_worker_depth, setup, teardown),
 		cmocka_unit_test_setup_teardown(
