@@ -29,7 +29,7 @@ void *wk_spare_get(struct wk_spare *sp);
 /* p (from wk_spare_get, or NULL) back onto the list, or freed if it is
  * full. */
 void wk_spare_put(struct wk_spare *sp, void *p);
-/* Frees the spares (at exit, in tests). */
+/* Frees the spares (tests; the daemon's lists live as long as it). */
 void wk_spare_drain(struct wk_spare *sp);
 /* Buffers on the list now. */
 size_t wk_spare_count(struct wk_spare *sp);

@@ -470,22 +470,26 @@ decode_pool_blocks(void *arg)
 		d->ready(d->ready_arg);
 }
 
+/* mu held: the client has not stopped a job for DECODE_BACK_CALM of
+ * output, so it gets the deeper unwritten-output bounds. */
+static bool
+decode_calm(const struct decode_pool *p)
+{
+	return p->out_total - p->back_stop >= DECODE_BACK_CALM;
+}
+
 /* mu held: the unwritten output that stops a job, and the mark that
- * starts the next; deeper for a client that has kept up a while. */
+ * starts the next. */
 static size_t
 decode_back_max(const struct decode_pool *p)
 {
-	return p->out_total - p->back_stop >= DECODE_BACK_CALM ?
-	    DECODE_BACK_CALM_MAX :
-	    DECODE_BACK_MAX;
+	return decode_calm(p) ? DECODE_BACK_CALM_MAX : DECODE_BACK_MAX;
 }
 
 static size_t
 decode_back_resume(const struct decode_pool *p)
 {
-	return p->out_total - p->back_stop >= DECODE_BACK_CALM ?
-	    DECODE_BACK_CALM_RESUME :
-	    DECODE_BACK_RESUME;
+	return decode_calm(p) ? DECODE_BACK_CALM_RESUME : DECODE_BACK_RESUME;
 }
 
 /* On the pool, mu held: the block being filled goes to the worker. */
