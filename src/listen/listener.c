@@ -41,6 +41,14 @@ wk_listener_bind(const struct wk_listen *l, char *err, size_t errlen)
 		    fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, sa, l->addrlen) < 0 || listen(fd, LISTEN_BACKLOG) < 0)
 		goto fail_fd;
+	/* HTTP and SOCKS clients speak first: accept a connection once its
+	 * first bytes are in (nginx's "deferred"), so one wake-up both accepts
+	 * and reads it. A client still silent after a second is accepted at
+	 * its next ACK and meets the header-read timeout as before. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &one, sizeof(one));
+	/* accepted sockets inherit it: no system call per client */
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) < 0)
+		goto fail_fd;
 	return fd;
 
 fail_fd:

@@ -405,12 +405,11 @@ sess_timer_cb(evutil_socket_t fd, short what, void *arg)
 	wk_sess_leave(s);
 }
 
-struct wk_sess *
+void
 wk_sess_new(struct wk_worker *w, int fd, const struct sockaddr *sa,
     socklen_t salen, int proto)
 {
 	struct wk_sess *s = wk_calloc(1, sizeof(*s));
-	int one = 1;
 
 	s->magic = WK_SESS_MAGIC;
 	s->id = __atomic_fetch_add(&sess_next_id, 1, __ATOMIC_RELAXED);
@@ -420,7 +419,6 @@ wk_sess_new(struct wk_worker *w, int fd, const struct sockaddr *sa,
 	wk_addr_str(sa, s->cli_str, sizeof(s->cli_str));
 	s->cli_fd = fd;
 	s->proto = proto;
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->cli = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	s->timer = evtimer_new(w->base, sess_timer_cb, s);
 	TAILQ_INSERT_TAIL(&w->sessions, s, link);
@@ -430,7 +428,12 @@ wk_sess_new(struct wk_worker *w, int fd, const struct sockaddr *sa,
 	wk_log_debug(
 	    "sess %llu: accepted %s", (unsigned long long)s->id, s->cli_str);
 	wk_http_start(s);
-	return s;
+	/* the listener defers accept until the client's first bytes are in:
+	 * read them now instead of in another trip through epoll */
+	wk_sess_enter(s);
+	if (!s->dead && s->reading[WK_SIDE_CLI])
+		sess_do_read(s, WK_SIDE_CLI, true);
+	wk_sess_leave(s);
 }
 
 static void

@@ -208,9 +208,10 @@ struct wk_sess {
 	struct wk_req req;
 };
 
-/* Creates a session for an accepted socket (taking ownership of fd). */
-struct wk_sess *wk_sess_new(struct wk_worker *w, int fd,
-    const struct sockaddr *sa, socklen_t salen, int proto);
+/* Creates a session for an accepted socket (taking ownership of fd) and
+ * reads what the client already sent; the session may be gone on return. */
+void wk_sess_new(struct wk_worker *w, int fd, const struct sockaddr *sa,
+    socklen_t salen, int proto);
 /* Frees everything at once (worker teardown). */
 void wk_sess_free(struct wk_sess *s);
 /* Ends the session: logs the request if one is open, closes both sides. */

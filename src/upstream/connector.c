@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
+#include <arpa/inet.h>
 
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
@@ -29,9 +31,12 @@ struct wk_connect {
 	wk_connect_cb cb;
 	void *arg;
 	struct evdns_getaddrinfo_request *dns_req;
-	struct evutil_addrinfo *ai;  /* every address */
+	struct evutil_addrinfo *ai;  /* every address (from evdns) */
 	struct evutil_addrinfo *cur; /* the one being tried */
-	size_t left;		     /* addresses not yet tried, incl. cur */
+	/* an IP literal's one address, without asking evdns */
+	struct evutil_addrinfo lit;
+	struct sockaddr_storage lit_addr;
+	size_t left; /* addresses not yet tried, incl. cur */
 	struct bufferevent *bev;
 	struct event *timer;
 	struct timeval deadline;
@@ -39,6 +44,7 @@ struct wk_connect {
 	bool cancelled; /* freed when the DNS callback comes back */
 	bool in_start;	/* inside wk_connect_start */
 	bool done;	/* callback ran during start */
+	bool at_once;	/* connected inside connect(): timer is active */
 };
 
 static const char *const conn_err_names[WK_CONN_ERR_COUNT] = { "connected",
@@ -100,6 +106,64 @@ connect_map_errno(int e)
 }
 
 static void connect_try_next(struct wk_connect *c);
+static void connect_event_cb(struct bufferevent *bev, short what, void *arg);
+
+/* c->bev is connected: hand it over */
+static void
+connect_done(struct wk_connect *c)
+{
+	struct bufferevent *bev = c->bev;
+	int one = 1;
+
+	(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one));
+	evtimer_del(c->timer);
+	c->bev = NULL;
+	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
+	connect_finish(c, bev, WK_CONN_OK, c->cur->ai_addr);
+}
+
+/* Starts a non-blocking connect to c->cur in c->bev; false when it failed
+ * at once (c->last_err says why). *at_once is true when it is already done: a
+ * connect to a local address completes inside connect(), so a local
+ * upstream (a chained proxy on loopback, a local server) needs no trip
+ * through epoll to hear it. */
+static bool
+connect_begin(struct wk_connect *c, bool *at_once)
+{
+	const struct evutil_addrinfo *a = c->cur;
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int fd =
+	    socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	*at_once = false;
+	if (fd < 0) {
+		c->last_err = connect_map_errno(errno);
+		return false;
+	}
+	if (connect(fd, a->ai_addr, (socklen_t)a->ai_addrlen) < 0 &&
+	    errno != EINPROGRESS) {
+		c->last_err = connect_map_errno(errno);
+		close(fd);
+		return false;
+	}
+	c->bev = bufferevent_socket_new(c->w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) {
+		*at_once = true;
+		return true;
+	}
+	/* in progress: the bufferevent waits for it (no address: it only
+	 * watches the socket it was given) */
+	bufferevent_setcb(c->bev, NULL, NULL, connect_event_cb, c);
+	if (bufferevent_socket_connect(c->bev, NULL, 0) < 0) {
+		c->last_err = WK_CONN_ERROR;
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+		return false;
+	}
+	return true;
+}
 
 static void
 connect_event_cb(struct bufferevent *bev, short what, void *arg)
@@ -107,15 +171,7 @@ connect_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct wk_connect *c = arg;
 
 	if (what & BEV_EVENT_CONNECTED) {
-		int one = 1;
-		evutil_socket_t fd = bufferevent_getfd(bev);
-
-		(void)setsockopt(
-		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		evtimer_del(c->timer);
-		c->bev = NULL;
-		bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-		connect_finish(c, bev, WK_CONN_OK, c->cur->ai_addr);
+		connect_done(c);
 		return;
 	}
 	int err = 0;
@@ -145,6 +201,10 @@ connect_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct wk_connect *c = arg;
 
 	(void)fd, (void)what;
+	if (c->at_once) {
+		connect_done(c);
+		return;
+	}
 	c->last_err = WK_CONN_TIMEOUT;
 	bufferevent_free(c->bev);
 	c->bev = NULL;
@@ -177,17 +237,18 @@ connect_try_next(struct wk_connect *c)
 		slice.tv_sec = (time_t)(us / 1000000);
 		slice.tv_usec = (suseconds_t)(us % 1000000);
 
-		c->bev = bufferevent_socket_new(
-		    c->w->base, -1, BEV_OPT_CLOSE_ON_FREE);
-		bufferevent_setcb(c->bev, NULL, NULL, connect_event_cb, c);
-		if (bufferevent_socket_connect(
-			c->bev, c->cur->ai_addr, (int)c->cur->ai_addrlen) < 0) {
-			c->last_err = connect_map_errno(EVUTIL_SOCKET_ERROR());
-			bufferevent_free(c->bev);
-			c->bev = NULL;
+		bool at_once;
+
+		if (!connect_begin(c, &at_once))
 			continue;
+		if (at_once) {
+			/* told from the loop like any connect, but without
+			 * waiting in epoll for it */
+			c->at_once = true;
+			event_active(c->timer, EV_TIMEOUT, 1);
+		} else {
+			evtimer_add(c->timer, &slice);
 		}
-		evtimer_add(c->timer, &slice);
 		return;
 	}
 	connect_finish(c, NULL, c->last_err, NULL);
@@ -223,6 +284,34 @@ connect_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 	for (struct evutil_addrinfo *a = res; a != NULL; a = a->ai_next)
 		c->left++;
 	connect_try_next(c);
+}
+
+/* An IPv4 or IPv6 literal becomes c->cur at once: nothing to resolve. */
+static bool
+connect_literal(struct wk_connect *c)
+{
+	struct sockaddr_in *sin = (struct sockaddr_in *)&c->lit_addr;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->lit_addr;
+
+	memset(&c->lit_addr, 0, sizeof(c->lit_addr));
+	if (inet_pton(AF_INET, c->host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(c->port);
+		c->lit.ai_addrlen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, c->host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(c->port);
+		c->lit.ai_addrlen = sizeof(*sin6);
+	} else {
+		return false; /* a name, or a form only evdns knows (scopes) */
+	}
+	c->lit.ai_family = c->lit_addr.ss_family;
+	c->lit.ai_socktype = SOCK_STREAM;
+	c->lit.ai_protocol = IPPROTO_TCP;
+	c->lit.ai_addr = (struct sockaddr *)&c->lit_addr;
+	c->cur = &c->lit;
+	c->left = 1;
+	return true;
 }
 
 /* RFC 6761: names under .invalid never resolve; and a name that breaks the
@@ -277,6 +366,16 @@ wk_connect_start(struct wk_worker *w, const char *host, uint16_t port,
 		return NULL;
 	}
 
+	if (connect_literal(c)) {
+		c->in_start = true;
+		connect_try_next(c);
+		c->in_start = false;
+		if (c->done) {
+			connect_free(c);
+			return NULL;
+		}
+		return c;
+	}
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;

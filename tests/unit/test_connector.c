@@ -229,6 +229,75 @@ test_ip_literals(void **state)
 	assert_int_equal(f->queries, 0);
 }
 
+/* A connect to loopback is done inside connect(): still told from the
+ * loop, never from inside wk_connect_start (callers rely on that). */
+static void
+test_local_connect_told_from_loop(void **state)
+{
+	struct fixture *f = *state;
+	struct timeval limit = { 10, 0 };
+
+	f->done = false;
+	assert_non_null(wk_connect_start(
+	    &f->w, "127.0.0.1", f->open_port, 5000, connect_cb, f));
+	assert_false(f->done);
+	event_base_loopexit(f->base, &limit);
+	event_base_dispatch(f->base);
+	assert_true(f->done);
+	assert_int_equal(f->err, WK_CONN_OK);
+	assert_string_equal(f->peer, "127.0.0.1");
+}
+
+/* Cancelled before the loop hears of it: the callback never runs. */
+static void
+test_local_connect_cancelled(void **state)
+{
+	struct fixture *f = *state;
+	struct timeval limit = { 0, 200000 };
+	struct wk_connect *c;
+
+	f->done = false;
+	c = wk_connect_start(
+	    &f->w, "127.0.0.1", f->open_port, 5000, connect_cb, f);
+	assert_non_null(c);
+	wk_connect_cancel(c);
+	event_base_loopexit(f->base, &limit);
+	event_base_dispatch(f->base);
+	assert_false(f->done);
+}
+
+static void
+test_literal_refused(void **state)
+{
+	struct fixture *f = *state;
+
+	run_connect(f, "127.0.0.2", f->open_port);
+	assert_int_equal(f->err, WK_CONN_REFUSED);
+	assert_int_equal(f->queries, 0);
+}
+
+static void
+test_ipv6_literal(void **state)
+{
+	struct fixture *f = *state;
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t len = sizeof(sin6);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin6, len) < 0) {
+		close(fd);
+		skip(); /* no IPv6 loopback here */
+	}
+	listen(fd, 4);
+	getsockname(fd, (struct sockaddr *)&sin6, &len);
+	run_connect(f, "::1", ntohs(sin6.sin6_port));
+	close(fd);
+	assert_int_equal(f->err, WK_CONN_OK);
+	assert_string_equal(f->peer, "::1");
+	assert_int_equal(f->queries, 0);
+}
+
 static void
 test_ipv6_only_name(void **state)
 {
@@ -263,6 +332,14 @@ main(void)
 		    test_invalid_tld_never_queried, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_ip_literals, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_local_connect_told_from_loop, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_local_connect_cancelled, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_literal_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_ipv6_literal, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_ipv6_only_name, setup, teardown),
 	};
