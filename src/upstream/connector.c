@@ -149,6 +149,11 @@ connect_begin(struct wk_connect *c, bool *at_once)
 		return false;
 	}
 	c->bev = bufferevent_socket_new(c->w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		c->last_err = WK_CONN_ERROR;
+		close(fd);
+		return false;
+	}
 	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) {
 		*at_once = true;
 		return true;

@@ -90,6 +90,20 @@ wk_like "$out" '^GET /echo/pauth' "request with Proxy-Authorization forwarded"
 wk_unlike "$out" '[Pp]roxy-[Aa]uthorization' \
     "Proxy-Authorization meant for the proxy is not forwarded"
 
+# The listener accepts once the first bytes are in (TCP_DEFER_ACCEPT); a
+# client silent past that second is accepted at its next ACK, and its
+# request, coming later, is served.
+out=$(wk_py <<'EOF'
+import time, wkclient as w
+s = w.connect(timeout=10)
+time.sleep(1.5)
+s.sendall(w.get_req("/bytes/10", headers=["Connection: close"]))
+r = w.read_response(w.Reader(s))
+print("late request", r.status, len(r.body))
+EOF
+)
+wk_is "$out" "late request 200 10" "a request sent 1.5 s after connecting is served"
+
 # Hop-by-hop headers in the response
 wk_curl -D "$WK_T/hhop" -o /dev/null "$(wk_url /hop)"
 hop=$(cat "$WK_T/hhop")

@@ -108,6 +108,19 @@ EOF
 )
 wk_like "$out" '^other True closed [1-8]\.' "a stalled SOCKS greeting is closed after the header-read bound; others served meanwhile"
 
+# The listener accepts once the first bytes are in (TCP_DEFER_ACCEPT); a
+# client that stays silent past that second is accepted at its next ACK and
+# its greeting, coming later, still gets an answer.
+out=$(wk_py <<'EOF'
+import time, wkclient as w
+s = w.connect(timeout=10)
+time.sleep(1.5)
+s.sendall(b"\x05\x01\x00")
+print("late greeting", s.recv(2).hex())
+EOF
+)
+wk_is "$out" "late greeting 0500" "a SOCKS5 greeting sent 1.5 s after connecting is answered"
+
 # Full duplex through a SOCKS5 tunnel to the raw echo server.
 out=$(WK_RAWP=$WK_RAW_PORT wk_py <<'EOF'
 import hashlib, os, threading, wkclient as w
