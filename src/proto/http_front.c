@@ -1022,6 +1022,7 @@ wk_http_forward(struct wk_sess *s)
 	    r->is_connect || r->https ? WK_CHAIN_TUNNEL : WK_CHAIN_HTTP;
 	struct bufferevent *bev;
 	struct event *idle_ev;
+	struct wk_chain *ch;
 	char key[WK_HOST_MAX + 96];
 
 	wk_sess_set_state(s, WK_SESS_ST_CONNECT);
@@ -1040,9 +1041,11 @@ wk_http_forward(struct wk_sess *s)
 		} else if (s->up == NULL) {
 			/* the origin closed the last one, or the tunnel began
 			 * with none: a new connection, TLS in http_chain_cb */
-			s->connecting = wk_chain_start(s->w, s->tls_route,
-			    s->tls_dest, s->tls_port, WK_CHAIN_TUNNEL,
+			ch = wk_chain_start(s->w, s->tls_route, s->tls_dest,
+			    s->tls_port, WK_CHAIN_TUNNEL,
 			    s->conf->timeout.connect_ms, http_chain_cb, s);
+			if (ch != NULL) /* see wk_chain_start */
+				s->connecting = ch;
 			return;
 		}
 		s->up_idle = false;
@@ -1091,8 +1094,10 @@ wk_http_forward(struct wk_sess *s)
 		event_free(idle_ev); /* after ours is added: see wk_pool_take */
 		return;
 	}
-	s->connecting = wk_chain_start(s->w, route, r->host, r->port, mode,
+	ch = wk_chain_start(s->w, route, r->host, r->port, mode,
 	    s->conf->timeout.connect_ms, http_chain_cb, s);
+	if (ch != NULL) /* see wk_chain_start */
+		s->connecting = ch;
 }
 
 void

@@ -165,6 +165,17 @@ static void socks_chain_cb(
     struct bufferevent *bev, const struct wk_chain_result *res, void *arg);
 
 static void
+socks_chain_start(struct wk_sess *s)
+{
+	struct wk_socks_sess *x = s->socks;
+	struct wk_chain *ch = wk_chain_start(s->w, x->route, x->host, x->port,
+	    WK_CHAIN_TUNNEL, s->conf->timeout.connect_ms, socks_chain_cb, s);
+
+	if (ch != NULL) /* see wk_chain_start */
+		x->chain = ch;
+}
+
+static void
 socks_dial_cb(bool ok, const char *detail, void *arg)
 {
 	struct wk_sess *s = arg;
@@ -174,9 +185,7 @@ socks_dial_cb(bool ok, const char *detail, void *arg)
 	x->dialing = NULL;
 	wk_sess_enter(s);
 	if (ok)
-		x->chain = wk_chain_start(s->w, x->route, x->host, x->port,
-		    WK_CHAIN_TUNNEL, s->conf->timeout.connect_ms,
-		    socks_chain_cb, s);
+		socks_chain_start(s);
 	else
 		socks_fail(s, WK_SOCKS5_REP_NET_UNREACH, 502, detail);
 	wk_sess_leave(s);
@@ -303,9 +312,7 @@ socks_target_cb(struct wk_target_result *res, void *arg)
 			    sizeof(pooled.via));
 			socks_chain_cb(s->up, &pooled, s);
 		} else {
-			x->chain = wk_chain_start(s->w, res->route, x->host,
-			    x->port, WK_CHAIN_TUNNEL,
-			    s->conf->timeout.connect_ms, socks_chain_cb, s);
+			socks_chain_start(s);
 		}
 	}
 	wk_sess_leave(s);

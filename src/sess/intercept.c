@@ -216,9 +216,12 @@ intercept_raw_connect(struct wk_sess *s)
 	wk_sess_park_upstream(s, s->tls_key);
 	s->tls_up_pooled = false;
 	wk_sess_reading(s, WK_SIDE_CLI, false);
-	s->connecting = wk_chain_start(s->w, s->tls_route, s->tls_dest,
+	struct wk_chain *ch = wk_chain_start(s->w, s->tls_route, s->tls_dest,
 	    s->tls_port, WK_CHAIN_TUNNEL, s->conf->timeout.connect_ms,
 	    intercept_raw_cb, s);
+
+	if (ch != NULL) /* see wk_chain_start */
+		s->connecting = ch;
 }
 
 static void

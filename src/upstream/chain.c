@@ -61,12 +61,65 @@ struct wk_chain {
 	struct bufferevent *bev;
 	struct event *timer;
 	struct wk_chain_result res;
-	bool in_start;	/* inside wk_chain_start */
+	/* calls in progress that may call back before they return (our
+	 * start, the connector's, evdns'): the chain is freed after them */
+	unsigned busy;
 	bool done;	/* the callback ran */
 	bool cancelled; /* waiting for the DNS callback to free us */
 };
 
 static void chain_next(struct wk_chain *c);
+static void chain_tcp_cb(struct bufferevent *bev, enum wk_conn_err err,
+    const struct sockaddr *peer, void *arg);
+static void chain_dns_cb(int result, struct evutil_addrinfo *ai, void *arg);
+static void chain_free(struct wk_chain *c);
+
+/* After a call that may have called back: frees the chain if that finished
+ * it and no outer call is still on the stack. Returns true if it is gone. */
+static bool
+chain_unbusy(struct wk_chain *c)
+{
+	if (--c->busy == 0 && c->done) {
+		chain_free(c);
+		return true;
+	}
+	return false;
+}
+
+/* A TCP connect to host:port, the hop's or the destination's. The
+ * connector may report before it returns (IP literals, names that cannot
+ * resolve, a connect refused at once); then its handle is NULL and what
+ * the callback did (a next hop's connect, the end) stands. */
+static void
+chain_connect(struct wk_chain *c, const char *host, uint16_t port)
+{
+	struct wk_connect *conn;
+
+	c->step = CHAIN_TCP;
+	c->busy++;
+	conn =
+	    wk_connect_start(c->w, host, port, c->timeout_ms, chain_tcp_cb, c);
+	if (conn != NULL)
+		c->conn = conn;
+	chain_unbusy(c);
+}
+
+/* SOCKS4 needs the destination's address: resolve it first. */
+static void
+chain_resolve(struct wk_chain *c)
+{
+	struct evutil_addrinfo hints = { .ai_family = AF_INET,
+		.ai_socktype = SOCK_STREAM };
+	struct evdns_getaddrinfo_request *req;
+
+	c->step = CHAIN_RESOLVE;
+	c->busy++;
+	req = evdns_getaddrinfo(
+	    c->w->dns, c->host, NULL, &hints, chain_dns_cb, c);
+	if (req != NULL)
+		c->dns = req;
+	chain_unbusy(c);
+}
 
 void
 wk_chain_key(const struct wk_upstream *hop, enum wk_chain_mode mode,
@@ -98,8 +151,8 @@ static void
 chain_finish(struct wk_chain *c, struct bufferevent *bev)
 {
 	c->cb(bev, &c->res, c->arg);
-	if (c->in_start)
-		c->done = true; /* wk_chain_start frees it */
+	if (c->busy > 0)
+		c->done = true; /* the outermost call frees it */
 	else
 		chain_free(c);
 }
@@ -582,9 +635,7 @@ chain_dns_cb(int result, struct evutil_addrinfo *ai, void *arg)
 	}
 	memcpy(c->ip4, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
 	evutil_freeaddrinfo(ai);
-	c->step = CHAIN_TCP;
-	c->conn = wk_connect_start(
-	    c->w, c->hop->host, c->hop->port, c->timeout_ms, chain_tcp_cb, c);
+	chain_connect(c, c->hop->host, c->hop->port);
 }
 
 /* Tries the next hop, or reports the last failure. */
@@ -599,24 +650,13 @@ chain_next(struct wk_chain *c)
 	}
 	c->hop = n_hops > 0 ? c->route->hops[c->next_hop] : NULL;
 	c->next_hop++;
-	c->step = CHAIN_TCP;
-	if (c->hop == NULL) {
-		c->conn = wk_connect_start(
-		    c->w, c->host, c->port, c->timeout_ms, chain_tcp_cb, c);
-		return;
-	}
-	if (c->hop->kind == WK_UPSTREAM_SOCKS4 &&
-	    !wk_host_is_ip_literal(c->host)) {
-		struct evutil_addrinfo hints = { .ai_family = AF_INET,
-			.ai_socktype = SOCK_STREAM };
-
-		c->step = CHAIN_RESOLVE;
-		c->dns = evdns_getaddrinfo(
-		    c->w->dns, c->host, NULL, &hints, chain_dns_cb, c);
-		return;
-	}
-	c->conn = wk_connect_start(
-	    c->w, c->hop->host, c->hop->port, c->timeout_ms, chain_tcp_cb, c);
+	if (c->hop == NULL)
+		chain_connect(c, c->host, c->port);
+	else if (c->hop->kind == WK_UPSTREAM_SOCKS4 &&
+	    !wk_host_is_ip_literal(c->host))
+		chain_resolve(c);
+	else
+		chain_connect(c, c->hop->host, c->hop->port);
 }
 
 struct wk_chain *
@@ -637,14 +677,10 @@ wk_chain_start(struct wk_worker *w, const struct wk_route *route,
 	c->res.socks_rep = -1;
 	c->res.err = WK_CONN_ERROR;
 	c->timer = evtimer_new(w->base, chain_timer_cb, c);
-	c->in_start = true;
+	c->busy++;
 	chain_next(c);
-	c->in_start = false;
-	if (c->done) {
-		chain_free(c);
-		return NULL;
-	}
-	return c;
+	/* finished already (an answer, or every hop failed at once) */
+	return chain_unbusy(c) ? NULL : c;
 }
 
 void

@@ -47,7 +47,8 @@ typedef void (*wk_chain_cb)(
 
 /* host is an A-label name or an IP literal (no brackets). route NULL or
  * without hops means direct. timeout_ms bounds each hop. Returns a handle,
- * or NULL when the callback already ran. */
+ * or NULL when the callback already ran; then keep what the callback left
+ * (it may have started another chain): store a non-NULL handle only. */
 struct wk_chain *wk_chain_start(struct wk_worker *w,
     const struct wk_route *route, const char *host, uint16_t port,
     enum wk_chain_mode mode, unsigned timeout_ms, wk_chain_cb cb, void *arg);

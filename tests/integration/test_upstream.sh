@@ -51,6 +51,18 @@ else
 	for i in 1 2 3 4 5 6 7 8; do wk_skip "microsocks chains" "microsocks not installed"; done
 fi
 
+# The last hop fails inside its own start (a name that cannot resolve),
+# after the first failed from the event loop: the chain ends there, once.
+wk_proxy_start_or_bail "upstream down { socks5 127.0.0.1:$CLOSED }" \
+    "upstream bad { socks5 nowhere.invalid:1080 }" "route down bad"
+out=$(wk_curl -o /dev/null -w '%{http_code}' "$(wk_url /bytes/10)")
+wk_is "$out" 502 "failover to a hop that fails at once: 502"
+wk_log_wait 'upstream bad \(socks5 nowhere\.invalid:1080\): name not found' 5
+wk_is "$?" 0 "... naming the last hop and why"
+got=$(curl -sS --max-time 10 --socks5 "127.0.0.1:$WK_PROXY_PORT" "$(wk_url /bytes/10)" 2>&1)
+wk_like "$got" 'curl: \(97\)' "the same route through SOCKS5: the client is refused"
+wk_ok "wicket still runs after both" wk_alive "$WK_PID"
+
 # Debian's dante (danted): SOCKS5 and SOCKS4 upstream, failover, and with
 # `socksmethod: username` (system users only: a throwaway one, root only).
 DANTED=
