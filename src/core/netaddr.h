@@ -14,5 +14,9 @@ const char *wk_addr_str(const struct sockaddr *sa, char *buf, size_t len);
 bool wk_addr_is_loopback(const struct sockaddr *sa);
 /* True when s is an IPv4 or IPv6 literal (IPv6 without brackets). */
 bool wk_host_is_ip_literal(const char *s);
+/* Fills *ss with literal s and port and returns its length, or 0 when s is
+ * not an IPv4 or IPv6 literal (IPv6 without brackets). */
+socklen_t wk_addr_from_literal(
+    const char *s, uint16_t port, struct sockaddr_storage *ss);
 
 #endif

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <arpa/inet.h>
 
 #include <event2/bufferevent.h>
 #include <event2/dns.h>
@@ -124,12 +123,12 @@ connect_done(struct wk_connect *c)
 }
 
 /* Starts a non-blocking connect to c->cur in c->bev; false when it failed
- * at once (c->last_err says why). *at_once is true when it is already done: a
+ * at once (c->last_err says why). c->at_once is set when it is already done: a
  * connect to a local address completes inside connect(), so a local
  * upstream (a chained proxy on loopback, a local server) needs no trip
  * through epoll to hear it. */
 static bool
-connect_begin(struct wk_connect *c, bool *at_once)
+connect_begin(struct wk_connect *c)
 {
 	const struct evutil_addrinfo *a = c->cur;
 	struct sockaddr_storage peer;
@@ -137,7 +136,7 @@ connect_begin(struct wk_connect *c, bool *at_once)
 	int fd =
 	    socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
-	*at_once = false;
+	c->at_once = false;
 	if (fd < 0) {
 		c->last_err = connect_map_errno(errno);
 		return false;
@@ -155,7 +154,7 @@ connect_begin(struct wk_connect *c, bool *at_once)
 		return false;
 	}
 	if (getpeername(fd, (struct sockaddr *)&peer, &plen) == 0) {
-		*at_once = true;
+		c->at_once = true;
 		return true;
 	}
 	/* in progress: the bufferevent waits for it (no address: it only
@@ -242,14 +241,11 @@ connect_try_next(struct wk_connect *c)
 		slice.tv_sec = (time_t)(us / 1000000);
 		slice.tv_usec = (suseconds_t)(us % 1000000);
 
-		bool at_once;
-
-		if (!connect_begin(c, &at_once))
+		if (!connect_begin(c))
 			continue;
-		if (at_once) {
+		if (c->at_once) {
 			/* told from the loop like any connect, but without
 			 * waiting in epoll for it */
-			c->at_once = true;
 			event_active(c->timer, EV_TIMEOUT, 1);
 		} else {
 			evtimer_add(c->timer, &slice);
@@ -295,21 +291,10 @@ connect_dns_cb(int result, struct evutil_addrinfo *res, void *arg)
 static bool
 connect_literal(struct wk_connect *c)
 {
-	struct sockaddr_in *sin = (struct sockaddr_in *)&c->lit_addr;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&c->lit_addr;
-
-	memset(&c->lit_addr, 0, sizeof(c->lit_addr));
-	if (inet_pton(AF_INET, c->host, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(c->port);
-		c->lit.ai_addrlen = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, c->host, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(c->port);
-		c->lit.ai_addrlen = sizeof(*sin6);
-	} else {
+	c->lit.ai_addrlen =
+	    wk_addr_from_literal(c->host, c->port, &c->lit_addr);
+	if (c->lit.ai_addrlen == 0)
 		return false; /* a name, or a form only evdns knows (scopes) */
-	}
 	c->lit.ai_family = c->lit_addr.ss_family;
 	c->lit.ai_socktype = SOCK_STREAM;
 	c->lit.ai_protocol = IPPROTO_TCP;

@@ -229,6 +229,26 @@ test_ip_literals(void **state)
 	assert_int_equal(f->queries, 0);
 }
 
+/* A listening socket on [::1] (its port in *port); skips the test where
+ * there is no IPv6 loopback. */
+static int
+listen_v6(uint16_t *port)
+{
+	int fd = socket(AF_INET6, SOCK_STREAM, 0);
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
+		.sin6_addr = IN6ADDR_LOOPBACK_INIT };
+	socklen_t len = sizeof(sin6);
+
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sin6, len) < 0) {
+		close(fd);
+		skip(); /* no IPv6 loopback here */
+	}
+	listen(fd, 4);
+	getsockname(fd, (struct sockaddr *)&sin6, &len);
+	*port = ntohs(sin6.sin6_port);
+	return fd;
+}
+
 /* A connect to loopback is done inside connect(): still told from the
  * loop, never from inside wk_connect_start (callers rely on that). */
 static void
@@ -280,18 +300,10 @@ static void
 test_ipv6_literal(void **state)
 {
 	struct fixture *f = *state;
-	int fd = socket(AF_INET6, SOCK_STREAM, 0);
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
-		.sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	socklen_t len = sizeof(sin6);
+	uint16_t port;
+	int fd = listen_v6(&port);
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin6, len) < 0) {
-		close(fd);
-		skip(); /* no IPv6 loopback here */
-	}
-	listen(fd, 4);
-	getsockname(fd, (struct sockaddr *)&sin6, &len);
-	run_connect(f, "::1", ntohs(sin6.sin6_port));
+	run_connect(f, "::1", port);
 	close(fd);
 	assert_int_equal(f->err, WK_CONN_OK);
 	assert_string_equal(f->peer, "::1");
@@ -302,18 +314,10 @@ static void
 test_ipv6_only_name(void **state)
 {
 	struct fixture *f = *state;
-	int fd = socket(AF_INET6, SOCK_STREAM, 0);
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6,
-		.sin6_addr = IN6ADDR_LOOPBACK_INIT };
-	socklen_t len = sizeof(sin6);
+	uint16_t port;
+	int fd = listen_v6(&port);
 
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sin6, len) < 0) {
-		close(fd);
-		skip(); /* no IPv6 loopback here */
-	}
-	listen(fd, 4);
-	getsockname(fd, (struct sockaddr *)&sin6, &len);
-	run_connect(f, "six.test", ntohs(sin6.sin6_port));
+	run_connect(f, "six.test", port);
 	close(fd);
 	assert_int_equal(f->err, WK_CONN_OK);
 	assert_string_equal(f->peer, "::1");
