@@ -346,6 +346,12 @@ cmd_run(void)
 				goto out;
 			}
 		}
+		/* the last worker's sockets complete each group */
+		for (size_t j = 0; i == n_workers - 1 && j < c->n_listens; j++)
+			if (wk_listener_steer(fds[j], n_workers) < 0)
+				wk_log_info("%s: connections go to workers by "
+					    "address hash: %s",
+				    c->listens[j].text, strerror(errno));
 		g_ctx.workers[i] =
 		    wk_worker_new(&g_ctx, i, fds, protos, c->n_listens);
 		g_ctx.n_workers++;

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -60,6 +61,26 @@ fail:
 	snprintf(
 	    err, errlen, "cannot listen on %s: %s", l->text, strerror(errno));
 	return -1;
+}
+
+int
+wk_listener_steer(int fd, unsigned n_workers)
+{
+	/* index = the CPU that took the SYN, mod the group's size (classic
+	 * BPF: no maps, no privilege); a loopback connect() takes its SYN on
+	 * the client's own CPU */
+	struct sock_filter code[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    (uint32_t)SKF_AD_OFF + SKF_AD_CPU),
+		BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n_workers),
+		BPF_STMT(BPF_RET | BPF_A, 0),
+	};
+	struct sock_fprog prog = { .len = WK_ARRAY_LEN(code), .filter = code };
+
+	if (n_workers < 2)
+		return 0;
+	return setsockopt(
+	    fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog, sizeof(prog));
 }
 
 static void
