@@ -16,11 +16,12 @@ int wk_listener_bind(const struct wk_listen *l, char *err, size_t errlen);
 /* Makes fd's SO_REUSEPORT group (one socket per worker, bound in worker
  * order) hand each connection to the worker whose index is the CPU that
  * took the client's SYN, mod n_workers, instead of the kernel's hash of
- * the addresses. A local client's connections then meet a worker that
- * already runs on or near its CPU: no cross-CPU wake-up per packet and
- * no core idling while the other queues work (doc/PERFORMANCE.md, stop
- * 19). Call once the group is complete. Returns 0 (nothing to do with
- * one worker), or -1 with errno: the hash stays, which is only slower. */
+ * the addresses. Connections then split between the workers as their
+ * clients split between the CPUs, which the scheduler keeps even; the hash
+ * splits the connections in flight unevenly at any moment, one worker
+ * queueing while the other sleeps (doc/PERFORMANCE.md, stop 19). Call once
+ * the group is complete. Returns 0 (nothing to do with one worker), or -1
+ * with errno: the hash stays, which is only slower. */
 int wk_listener_steer(int fd, unsigned n_workers);
 
 /* A listening socket on one worker. */
