@@ -133,8 +133,10 @@ wk_listener_attach(
 {
 	l->w = w;
 	l->proto = proto;
+	/* backlog 0: wk_listener_bind listened already (a negative one
+	 * would make libevent listen again, with 128) */
 	l->lev = evconnlistener_new(
-	    w->base, listener_accept_cb, l, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	    w->base, listener_accept_cb, l, LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (l->lev == NULL)
 		return -1;
 	evconnlistener_set_error_cb(l->lev, listener_error_cb);

@@ -149,18 +149,35 @@ sess_do_read(struct wk_sess *s, enum wk_side side, bool fresh)
 	/* a socket bufferevent keeps the end of its input frozen except
 	 * while it reads: do as it does */
 	evbuffer_unfreeze(in, 0);
-	nv = evbuffer_reserve_space(in, (ev_ssize_t)room, v, 2);
-	n = nv > 0 ? readv(bufferevent_getfd(bev), (struct iovec *)v, nv) : -1;
-	if (n > 0) {
-		size_t first = WK_MIN((size_t)n, v[0].iov_len);
+	if (side == WK_SIDE_CLI && len == 0 && !body) {
+		/* a request into an empty buffer goes through the stack: a
+		 * client accepted before it spoke (wk_sess_new reads at once)
+		 * then holds no reserved chain while it stays silent */
+		char head[SESS_READ_SMALL];
 
-		v[0].iov_len = first;
-		if (nv > 1)
-			v[1].iov_len = (size_t)n - first;
-		evbuffer_commit_space(in, v, nv > 1 && v[1].iov_len ? 2 : 1);
-		if (body && (size_t)n >= room && room < WK_SESS_READ_BULK)
-			sess_set_room(
-			    s, side, WK_MIN(room * 2, WK_SESS_READ_BULK));
+		n = read(bufferevent_getfd(bev), head, sizeof(head));
+		if (n > 0 && evbuffer_add(in, head, (size_t)n) < 0) {
+			errno = ENOMEM;
+			n = -1;
+		}
+	} else {
+		nv = evbuffer_reserve_space(in, (ev_ssize_t)room, v, 2);
+		n = nv > 0 ?
+		    readv(bufferevent_getfd(bev), (struct iovec *)v, nv) :
+		    -1;
+		if (n > 0) {
+			size_t first = WK_MIN((size_t)n, v[0].iov_len);
+
+			v[0].iov_len = first;
+			if (nv > 1)
+				v[1].iov_len = (size_t)n - first;
+			evbuffer_commit_space(
+			    in, v, nv > 1 && v[1].iov_len ? 2 : 1);
+			if (body && (size_t)n >= room &&
+			    room < WK_SESS_READ_BULK)
+				sess_set_room(s, side,
+				    WK_MIN(room * 2, WK_SESS_READ_BULK));
+		}
 	}
 	evbuffer_freeze(in, 0);
 	if (n > 0) {

@@ -104,6 +104,42 @@ EOF
 )
 wk_is "$out" "late request 200 10" "a request sent 1.5 s after connecting is served"
 
+# Such silent clients cost no read buffer while they wait: 800 of them, once
+# all are accepted, grow the daemon's RSS by a few KiB each (the session and
+# its bufferevent; a reserved 16 KiB read chain made it ~7, ~17 under ASan).
+out=$(wk_py "$WK_PID" <<'EOF'
+import re, resource, sys, time, wkclient as w
+pid, n = int(sys.argv[1]), 800
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+def rss():
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+def open_conns():
+    c = w.connect()
+    c.sendall(b"GET / HTTP/1.1\r\nHost: wicket\r\nConnection: close\r\n\r\n")
+    b = w.read_response(w.Reader(c)).body
+    c.close()
+    return int(re.search(rb"<td>open connections</td><td>(\d+)<", b).group(1))
+before = rss()
+held = [w.connect(timeout=30) for _ in range(n)]
+# open connections: these, the status request, any earlier ones closing
+deadline = time.monotonic() + 15
+while open_conns() - 1 < n and time.monotonic() < deadline:
+    time.sleep(0.2)
+got = open_conns() - 1
+print("accepted", got >= n, got)
+print("KiB-per-conn %.1f" % ((rss() - before) / n))
+for s in held:
+    s.close()
+EOF
+)
+wk_diag "$(printf '%s\n' "$out" | grep KiB-per-conn)"
+wk_like "$out" "^accepted True" "800 silent clients are all accepted"
+kib=$(printf '%s\n' "$out" | awk '/^KiB-per-conn/ {print $2}')
+wk_ok "800 silent clients hold no read buffer: ${kib:-?} KiB each (< 5)" \
+    awk -v k="${kib:-99}" 'BEGIN { exit !(k < 5) }'
+
 # Hop-by-hop headers in the response
 wk_curl -D "$WK_T/hhop" -o /dev/null "$(wk_url /hop)"
 hop=$(cat "$WK_T/hhop")
