@@ -106,7 +106,8 @@ wk_is "$out" "late request 200 10" "a request sent 1.5 s after connecting is ser
 
 # Such silent clients cost no read buffer while they wait: 800 of them, once
 # all are accepted, grow the daemon's RSS by a few KiB each (the session and
-# its bufferevent; a reserved 16 KiB read chain made it ~7, ~17 under ASan).
+# its bufferevent: 2-3, 4 under ASan; a reserved 16 KiB read chain made it ~7,
+# ~17 under ASan).
 out=$(wk_py "$WK_PID" <<'EOF'
 import re, resource, sys, time, wkclient as w
 pid, n = int(sys.argv[1]), 800
@@ -137,8 +138,8 @@ EOF
 wk_diag "$(printf '%s\n' "$out" | grep KiB-per-conn)"
 wk_like "$out" "^accepted True" "800 silent clients are all accepted"
 kib=$(printf '%s\n' "$out" | awk '/^KiB-per-conn/ {print $2}')
-wk_ok "800 silent clients hold no read buffer: ${kib:-?} KiB each (< 5)" \
-    awk -v k="${kib:-99}" 'BEGIN { exit !(k < 5) }'
+wk_ok "800 silent clients hold no read buffer: ${kib:-?} KiB each (< 6)" \
+    awk -v k="${kib:-99}" 'BEGIN { exit !(k < 6) }'
 
 # Hop-by-hop headers in the response
 wk_curl -D "$WK_T/hhop" -o /dev/null "$(wk_url /hop)"
