@@ -117,11 +117,7 @@ def rss():
     with open("/proc/%d/status" % pid) as f:
         return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
 def open_conns():
-    c = w.connect()
-    c.sendall(b"GET / HTTP/1.1\r\nHost: wicket\r\nConnection: close\r\n\r\n")
-    b = w.read_response(w.Reader(c)).body
-    c.close()
-    return int(re.search(rb"<td>open connections</td><td>(\d+)<", b).group(1))
+    return w.status_num(w.status_page(), "open connections")
 before = rss()
 held = [w.connect(timeout=30) for _ in range(n)]
 # open connections: these, the status request, any earlier ones closing

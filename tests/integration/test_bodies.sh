@@ -306,7 +306,7 @@ wk_like "$out" '^200 True' "upload after a stall: body intact"
 # before reading, so the origin's bytes back up and every read has plenty.
 head -c $((64 << 20)) /dev/urandom >"$WK_T/bulk64.bin"
 out=$(wk_py "$WK_PID" "$WK_T/bulk64.bin" <<'EOF'
-import wkclient as w, hashlib, re, socket, sys, threading, time
+import wkclient as w, hashlib, socket, sys, threading, time
 pid, path = int(sys.argv[1]), sys.argv[2]
 size = 64 << 20
 want = hashlib.sha256(open(path, "rb").read()).hexdigest()
@@ -315,11 +315,7 @@ def reads():
         if line.startswith("syscr:"):
             return int(line.split()[1])
 def grown():
-    c = w.connect()
-    c.sendall(b"GET / HTTP/1.1\r\nHost: wicket\r\nConnection: close\r\n\r\n")
-    b = w.read_response(w.Reader(c)).body
-    c.close()
-    return int(re.search(rb"<td>body reads grown by</td><td>(\d+)<", b).group(1))
+    return w.status_num(w.status_page(), "body reads grown by")
 def poll(cond):
     deadline = time.monotonic() + 10
     v = grown()
@@ -363,15 +359,11 @@ wk_like "$out" "^grown-after 0" \
 # they reach at least half of one worker's budget and no more than all.
 head -c $((8 << 20)) /dev/urandom >"$WK_T/bulk8.bin"
 out=$(wk_py "$WK_T/bulk8.bin" <<'EOF'
-import wkclient as w, re, socket, sys, threading, time
+import wkclient as w, socket, sys, threading, time
 path, n = sys.argv[1], 100
 def status():
-    c = w.connect()
-    c.sendall(b"GET / HTTP/1.1\r\nHost: wicket\r\nConnection: close\r\n\r\n")
-    b = w.read_response(w.Reader(c)).body
-    c.close()
-    return (int(re.search(rb"<td>body reads grown by</td><td>(\d+)<", b).group(1)),
-            int(re.search(rb"<td>workers</td><td>(\d+)<", b).group(1)))
+    b = w.status_page()
+    return (w.status_num(b, "body reads grown by"), w.status_num(b, "workers"))
 srv = socket.create_server(("127.0.0.1", 0), backlog=n)
 held = []
 def serve(c):

@@ -4,6 +4,7 @@
 # Environment (set by lib.sh): WK_PROXY_PORT, WK_ORIGIN_PORT, WK_RAW_PORT.
 import hashlib
 import os
+import re
 import socket
 import sys
 import time
@@ -211,6 +212,21 @@ def fd_count(pid):
         return len(os.listdir("/proc/%d/fd" % pid))
     except OSError:
         return -1
+
+
+def status_page():
+    """The proxy's own status page (an origin-form GET), as bytes."""
+    c = connect()
+    c.sendall(b"GET / HTTP/1.1\r\nHost: wicket\r\nConnection: close\r\n\r\n")
+    b = read_response(Reader(c)).body
+    c.close()
+    return b
+
+
+def status_num(page, label):
+    """The number in the status page's row labelled label."""
+    m = re.search(b"<td>" + re.escape(label.encode()) + rb"</td><td>(\d+)<", page)
+    return int(m.group(1))
 
 
 def check(cond, msg):
